@@ -1,0 +1,99 @@
+import { HttpException, type LoggerService } from '@nestjs/common';
+import type { ModuleRef } from '@nestjs/core';
+import { WsException } from '@nestjs/websockets';
+import type { Socket } from 'socket.io';
+import { SocketContext } from '../socket-context.js';
+import type { SocketErrorHandler } from '../interfaces/socket-io-module-options.interface.js';
+import { ConnectionRefusedError } from './connection-refused.error.js';
+import { toErrorReply } from './error-reply.js';
+import { deliver, type SocketErrorResponder } from './socket-exception.filter.js';
+
+/** The refusal a client receives as `connect_error`: `{ message, data }`. */
+export class ConnectRefusal extends Error {
+  constructor(
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Answers errors for one application: the namespace's `@OnSocketError()` method, else the
+ * `defaultErrorHandler`, may replace the default reply; unexpected errors are logged with their
+ * stack and reach the client only as `Internal server error`.
+ */
+export class SocketErrors implements SocketErrorResponder {
+  private context?: SocketContext;
+
+  constructor(
+    private readonly logger: LoggerService,
+    private readonly defaultHandler: SocketErrorHandler | undefined,
+    private readonly moduleRef: ModuleRef,
+    private readonly handlerOf: (socket: Socket) => SocketErrorHandler | undefined,
+  ) {}
+
+  async respond(err: unknown, socket: Socket, ack: ((reply: unknown) => void) | undefined): Promise<void> {
+    const { reply, expected } = toErrorReply(err);
+    if (!expected) this.logUnexpected(err, socket);
+    let answer: unknown = reply;
+    const custom = await this.runHandler(err, socket);
+    if (custom !== undefined) answer = custom;
+    try {
+      deliver(socket, ack, answer);
+    } catch (deliveryError) {
+      this.logUnexpected(deliveryError, socket);
+    }
+  }
+
+  /**
+   * Decides what a failed connection attempt becomes: a refusal (returned) or an acceptance
+   * (undefined), as Flask-SocketIO does: a handler that returns false refuses.
+   */
+  async connectError(err: unknown, socket: Socket): Promise<ConnectRefusal | undefined> {
+    if (err instanceof ConnectionRefusedError) return new ConnectRefusal(err.message, err.data);
+    const handler = this.handlerOf(socket) ?? this.defaultHandler;
+    if (handler) {
+      try {
+        const result = await handler(err, this.socketContext());
+        if (result === false) return new ConnectRefusal('Connection rejected by server');
+        return undefined;
+      } catch (handlerError) {
+        if (handlerError instanceof ConnectionRefusedError) {
+          return new ConnectRefusal(handlerError.message, handlerError.data);
+        }
+        err = handlerError;
+      }
+    }
+    if (err instanceof HttpException || err instanceof WsException) {
+      const { reply } = toErrorReply(err);
+      const message = Array.isArray(reply.error.message) ? reply.error.message.join('; ') : reply.error.message;
+      return new ConnectRefusal(message, { status: reply.error.status, ...(reply.error.data ? { details: reply.error.data } : {}) });
+    }
+    this.logUnexpected(err, socket);
+    return new ConnectRefusal('Internal server error');
+  }
+
+  private async runHandler(err: unknown, socket: Socket): Promise<unknown> {
+    const handler = this.handlerOf(socket) ?? this.defaultHandler;
+    if (!handler) return undefined;
+    try {
+      return await handler(err, this.socketContext());
+    } catch (handlerError) {
+      this.logUnexpected(handlerError, socket);
+      return undefined;
+    }
+  }
+
+  private socketContext(): SocketContext {
+    return (this.context ??= this.moduleRef.get(SocketContext, { strict: false }) as SocketContext);
+  }
+
+  private logUnexpected(err: unknown, socket: Socket): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.logger.error(
+      `Unhandled error for client ${socket.id} in namespace ${socket.nsp.name}: ${message}`,
+      err instanceof Error ? err.stack : undefined,
+    );
+  }
+}

@@ -1,0 +1,82 @@
+import type { CanActivate, LoggerService, Type } from '@nestjs/common';
+import type { ModuleRef } from '@nestjs/core';
+import { isObservable, lastValueFrom } from 'rxjs';
+import type { Socket } from 'socket.io';
+import type { GatewayEntry } from '../socket-io.gateways.js';
+import { ConnectRefusal, type SocketErrors } from '../errors/socket-errors.js';
+import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
+import { ConnectionExecutionContext } from './connection-context.js';
+
+type GuardRef = CanActivate | Type<CanActivate>;
+
+/** Steps that run on the handshake before the guards (the session middleware, for one). */
+export type HandshakeStep = (socket: Socket) => Promise<void>;
+
+const REFUSED = 'Connection rejected by server';
+const noHandler = () => undefined;
+
+/**
+ * Decides whether a client may connect: handshake steps, then the module's connection guards,
+ * then each gateway's, then each gateway's `handleConnection`. Throws a `ConnectRefusal` (which
+ * socket.io sends as `connect_error`) to refuse.
+ */
+export class ConnectionAdmission {
+  private readonly guardInstances = new Map<GuardRef, Promise<CanActivate>>();
+  readonly handshakeSteps: HandshakeStep[] = [];
+
+  constructor(
+    private readonly deps: {
+      options: SocketIOModuleOptions;
+      moduleRef: ModuleRef;
+      errors: SocketErrors;
+      logger: LoggerService;
+    },
+  ) {}
+
+  async admit(socket: Socket, gateways: GatewayEntry[]): Promise<void> {
+    for (const step of this.handshakeSteps) await step(socket);
+    try {
+      for (const guard of this.deps.options.connectionGuards ?? []) {
+        await this.check(guard, socket, gateways[0], this.deps.moduleRef);
+      }
+      for (const gateway of gateways) {
+        for (const guard of gateway.guards) {
+          await this.check(guard, socket, gateway, gateway.moduleRef ?? this.deps.moduleRef);
+        }
+      }
+      for (const gateway of gateways) {
+        if (!gateway.handleConnection) continue;
+        if ((await gateway.handleConnection(socket)) === false) throw new ConnectRefusal(REFUSED);
+      }
+    } catch (err) {
+      if (err instanceof ConnectRefusal) throw err;
+      const refusal = await this.deps.errors.connectError(err, socket);
+      if (refusal) throw refusal;
+    }
+  }
+
+  private async check(guard: GuardRef, socket: Socket, gateway: GatewayEntry | undefined, moduleRef: ModuleRef) {
+    const instance = await this.resolve(guard, moduleRef);
+    const handler = gateway?.handleConnection ?? noHandler;
+    const context = new ConnectionExecutionContext(socket, gateway?.instance.constructor as Type, handler);
+    let allowed = instance.canActivate(context);
+    if (isObservable(allowed)) allowed = lastValueFrom(allowed);
+    if (!(await allowed)) throw new ConnectRefusal(REFUSED);
+  }
+
+  private resolve(guard: GuardRef, moduleRef: ModuleRef): Promise<CanActivate> {
+    if (typeof guard !== 'function') return Promise.resolve(guard);
+    let instance: Promise<CanActivate> | undefined = this.guardInstances.get(guard);
+    if (!instance) {
+      instance = (async () => {
+        try {
+          return moduleRef.get(guard, { strict: false }) as CanActivate;
+        } catch {
+          return moduleRef.create(guard);
+        }
+      })();
+      this.guardInstances.set(guard, instance);
+    }
+    return instance as Promise<CanActivate>;
+  }
+}

@@ -1,0 +1,32 @@
+export { SocketIOModule } from './socket-io.module.js';
+export { InjectSocketIOOptions } from './socket-io.module-definition.js';
+export { SOCKET_IO_MODULE_OPTIONS } from './socket-io.constants.js';
+export { SocketIOAdapter } from './socket-io.adapter.js';
+export { SocketService } from './socket.service.js';
+export { SocketContext, Sid, EventName, SocketSession } from './socket-context.js';
+export { InvalidSocketIOOptionError } from './socket-io.options.js';
+export { MissingDependencyError } from './load-optional.js';
+export { ConnectionRefusedError } from './errors/connection-refused.error.js';
+export { TimeoutError } from './errors/timeout.error.js';
+export { UnknownClientError } from './errors/unknown-client.error.js';
+export { SocketError, type SocketErrorReply } from './errors/error-reply.js';
+export { OnSocketError } from './errors/on-socket-error.decorator.js';
+export { SocketExceptionFilter } from './errors/socket-exception.filter.js';
+export { UseConnectionGuards } from './guards/use-connection-guards.decorator.js';
+export type {
+  SocketIOModuleOptions,
+  SocketIOModuleAsyncOptions,
+  SocketIOOptionsFactory,
+  SocketIOCorsOption,
+  MessageQueueOptions,
+  SocketErrorHandler,
+  SessionMiddleware,
+  RateLimitOptions,
+} from './interfaces/socket-io-module-options.interface.js';
+export type {
+  EmitOptions,
+  CallOptions,
+  SidOptions,
+  BackgroundTask,
+  EventsMap,
+} from './interfaces/socket-service.interface.js';

@@ -1,0 +1,114 @@
+import type {
+  CanActivate,
+  InjectionToken,
+  LoggerService,
+  ModuleMetadata,
+  OptionalFactoryDependency,
+  Type,
+} from '@nestjs/common';
+import type { ServerOptions } from 'socket.io';
+import type { SocketContext } from '../socket-context.js';
+
+/** A middleware with the shape of express-session's: `(req, res, next) => void`. */
+export type SessionMiddleware = (req: any, res: any, next: (err?: unknown) => void) => void;
+
+/** Which origins may open a socket; see the README's CORS section. */
+export type CorsOrigin = string | RegExp | (string | RegExp)[];
+
+/** CORS settings: `'*'` or `true` for any origin, an origin list, or socket.io's own object. */
+export type SocketIOCorsOption =
+  | true
+  | '*'
+  | CorsOrigin
+  | {
+      origin: true | '*' | CorsOrigin | ((origin: string | undefined, cb: (err: Error | null, allow?: boolean) => void) => void);
+      credentials?: boolean;
+      methods?: string | string[];
+      allowedHeaders?: string | string[];
+      exposedHeaders?: string | string[];
+      maxAge?: number;
+    };
+
+/** The object form of `messageQueue`. */
+export interface MessageQueueOptions {
+  /** `redis` (pub/sub), `redis-sharded` (Redis 7 sharded pub/sub), `redis-streams` or `postgres`. */
+  type: 'redis' | 'redis-sharded' | 'redis-streams' | 'postgres';
+  /** Connection URL: `redis://`, `rediss://` or `postgres://`. */
+  url: string;
+  /** Extra options handed to the socket.io adapter as they are. */
+  adapterOptions?: Record<string, unknown>;
+}
+
+/** Replaces the error reply: its return value (unless `undefined`) becomes the ack or `exception` payload. */
+export type SocketErrorHandler = (error: unknown, context: SocketContext) => unknown;
+
+/** Per-connection rate limit: at most `points` events per `duration` milliseconds. */
+export interface RateLimitOptions {
+  points: number;
+  duration: number;
+  /** Disconnect a client that goes over the limit this many times in a row. @default undefined (never) */
+  disconnectAfter?: number;
+}
+
+/** Options of `SocketIOModule.forRoot()`; every one is optional. */
+export interface SocketIOModuleOptions {
+  /** Path the Socket.IO endpoint is served on. @default '/socket.io' */
+  path?: string;
+  /** Origins allowed to connect. @default same origin only */
+  cors?: SocketIOCorsOption;
+  /** Transports offered to clients, in order. @default ['polling', 'websocket'] */
+  transports?: ('polling' | 'websocket' | 'webtransport')[];
+  /** Milliseconds between server pings. @default 25000 */
+  pingInterval?: number;
+  /** Milliseconds without a pong before the connection is dropped. @default 20000 */
+  pingTimeout?: number;
+  /** Largest packet accepted, in bytes; larger ones close the connection. @default 1e6 */
+  maxHttpBufferSize?: number;
+  /** The Engine.IO `io` cookie for sticky sessions: `true`, or its cookie options. @default false */
+  cookie?: boolean | ({ name?: string } & Record<string, unknown>);
+  /** Wire format: socket.io's default JSON parser, or MessagePack. @default 'default' */
+  parser?: 'default' | 'msgpack';
+  /** Replays missed packets to clients that reconnect in time. @default false */
+  connectionStateRecovery?: boolean | { maxDisconnectionDuration?: number; skipMiddlewares?: boolean };
+  /** Anything else socket.io's `ServerOptions` takes; applied last. @default {} */
+  serverOptions?: Partial<ServerOptions>;
+  /** Accept clients before connection guards and `handleConnection` run, and disconnect refused ones. @default false */
+  alwaysConnect?: boolean;
+  /** Give each connection its own copy of the HTTP session (true), or share the HTTP session (false). @default true */
+  manageSession?: boolean;
+  /** An express-session middleware; it runs on the handshake so the socket finds the HTTP session. @default undefined */
+  session?: SessionMiddleware;
+  /** Guards run for every namespace before a client is accepted. @default [] */
+  connectionGuards?: (CanActivate | Type<CanActivate>)[];
+  /** Message queue that joins several processes: a `redis://`, `rediss://` or `postgres://` URL, or an object. @default undefined (in memory) */
+  messageQueue?: string | MessageQueueOptions;
+  /** Prefix of every message-queue key and channel. @default 'nest-socketio' */
+  channel?: string;
+  /** Any socket.io adapter constructor or factory (`server.adapter(...)`); wins over `messageQueue`. @default undefined */
+  adapter?: unknown;
+  /** No HTTP and no Socket.IO server: `SocketService` emits through the message queue only. @default false */
+  emitterOnly?: boolean;
+  /** Error handler for namespaces without an `@OnSocketError()` method. @default undefined */
+  defaultErrorHandler?: SocketErrorHandler;
+  /** Start in production even with settings the safety check calls unsafe (they are logged). @default false */
+  allowUnsafe?: boolean;
+  /** Logger for the module, or `false` to silence it. @default Nest's Logger with context 'SocketIO' */
+  logger?: LoggerService | boolean;
+  /** Per-connection rate limit; excess events are answered with status 429. @default undefined */
+  rateLimit?: RateLimitOptions;
+  /** Milliseconds a handler may run before the client gets status 504. @default undefined (no limit) */
+  handlerTimeout?: number;
+}
+
+/** Creates the options for `forRootAsync({ useClass })` and `useExisting`. */
+export interface SocketIOOptionsFactory {
+  createSocketIOOptions(): SocketIOModuleOptions | Promise<SocketIOModuleOptions>;
+}
+
+/** Options of `SocketIOModule.forRootAsync()`. */
+export interface SocketIOModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  useFactory?: (...args: any[]) => SocketIOModuleOptions | Promise<SocketIOModuleOptions>;
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  useClass?: Type<SocketIOOptionsFactory>;
+  useExisting?: Type<SocketIOOptionsFactory>;
+}

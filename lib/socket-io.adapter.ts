@@ -1,0 +1,341 @@
+import type { LoggerService } from '@nestjs/common';
+import type { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { AbstractWsAdapter, type MessageMappingProperties } from '@nestjs/websockets';
+import { isObservable, type Observable } from 'rxjs';
+import { Server, type Namespace, type ServerOptions, type Socket } from 'socket.io';
+import { DEFAULT_PATH } from './socket-io.constants.js';
+import { SocketCallFrame, type SocketContextStorage } from './socket-context.js';
+import type { GatewayEntry, GatewayRegistry } from './socket-io.gateways.js';
+import { setErrorResponder } from './errors/socket-exception.filter.js';
+import { SocketErrors } from './errors/socket-errors.js';
+import { ConnectionAdmission } from './guards/connection-admission.js';
+import { corsServerOptions } from './guards/origin-check.js';
+import { LocalOnlyClients, type RemoteClients } from './queue/remote-clients.js';
+import type { MessageQueue } from './queue/message-queue.interface.js';
+import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
+
+type Ack = (...args: unknown[]) => void;
+type Handler = MessageMappingProperties & { isAckHandledManually?: boolean };
+
+/** What the module hands the adapter. */
+export interface SocketIOAdapterDeps {
+  options: SocketIOModuleOptions;
+  httpAdapterHost: HttpAdapterHost;
+  moduleRef: ModuleRef;
+  storage: SocketContextStorage;
+  gateways: GatewayRegistry;
+  logger: LoggerService;
+  parser?: ServerOptions['parser'];
+  queue?: MessageQueue;
+}
+
+/**
+ * The gateway adapter: builds every gateway's Socket.IO server from the module options, admits
+ * clients (guards, `handleConnection`) before they are accepted, and dispatches events to
+ * handlers with no per-event rxjs pipeline. One per application.
+ */
+export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
+  readonly logger: LoggerService;
+  readonly path: string;
+  private readonly servers = new Map<string, Server>();
+  private readonly ownServers = new Set<Server>();
+  private readonly closed = new WeakSet<Server>();
+  private readonly prepared = new WeakSet<Namespace>();
+  private readonly handledEvents = new WeakMap<Namespace, Set<string>>();
+  private readonly gatewaysOf = new WeakMap<Namespace, GatewayEntry[]>();
+  private readonly silenced = new WeakSet<Socket>();
+  private readonly errors: SocketErrors;
+  private readonly admission: ConnectionAdmission;
+  private remoteClients?: RemoteClients;
+  private disposed = false;
+
+  constructor(private readonly deps: SocketIOAdapterDeps) {
+    super();
+    this.logger = deps.logger;
+    this.path = deps.options.path ?? DEFAULT_PATH;
+    this.errors = new SocketErrors(deps.logger, deps.options.defaultErrorHandler, deps.moduleRef, (socket) =>
+      this.gatewaysFor(socket.nsp).find((g) => g.errorHandler)?.errorHandler,
+    );
+    this.admission = new ConnectionAdmission({
+      options: deps.options,
+      moduleRef: deps.moduleRef,
+      errors: this.errors,
+      logger: deps.logger,
+    });
+  }
+
+  /** The server on the module's path, once created (undefined in emitter-only mode). */
+  get server(): Server | undefined {
+    return this.servers.get(`0:${this.path}`);
+  }
+
+  /** True when processes share clients through a message queue or a custom adapter. */
+  get hasMessageQueue(): boolean {
+    return this.deps.queue !== undefined || this.deps.options.adapter !== undefined;
+  }
+
+  /** Helpers for clients that another process serves. */
+  get remote(): RemoteClients {
+    return (this.remoteClients ??= this.deps.queue?.remoteClients(this.server) ?? new LocalOnlyClients());
+  }
+
+  /** An existing namespace of the main server; never creates one (that would open it to clients). */
+  namespace(name: string): Namespace | undefined {
+    return this.server?._nsps.get(name);
+  }
+
+  /** The broadcast operator of a namespace: the server's, or the emitter's in emitter-only mode. */
+  operator(name: string): unknown {
+    const emitter = this.deps.queue?.emitter;
+    if (this.deps.options.emitterOnly && emitter) return emitter(name);
+    const nsp = this.namespace(name);
+    if (nsp) return nsp;
+    if (!this.server) throw new Error('No Socket.IO server: is the application initialised?');
+    // A namespace without a gateway has no clients to reach, and must not be opened by an emit.
+    return emptyOperator;
+  }
+
+  /** Skip the server's disconnect handlers for this socket (`disconnect({ silent: true })`). */
+  silence(socket: Socket): void {
+    this.silenced.add(socket);
+  }
+
+  /** Creates the main server when no gateway did (so `SocketService` always works). */
+  ensureServer(): void {
+    if (this.deps.options.emitterOnly || this.server || this.disposed) return;
+    if (!this.deps.httpAdapterHost.httpAdapter) return;
+    this.ownServers.add(this.createServer(0, {}));
+  }
+
+  override create(port: number, options: Record<string, any> = {}): Server | Namespace {
+    const { namespace, server, ...gatewayOptions } = options;
+    if (server && namespace) {
+      return this.prepareNamespace(server.of(namespace), port, gatewayOptions.path, namespace);
+    }
+    const root = this.createServer(port, gatewayOptions);
+    return namespace ? this.prepareNamespace(root.of(namespace), port, gatewayOptions.path, namespace) : root;
+  }
+
+  override bindClientConnect(nsp: Namespace, callback: (socket: Socket) => void): void {
+    if (!this.deps.options.alwaysConnect) {
+      nsp.on('connection', (socket: Socket) =>
+        this.deps.storage.run(new SocketCallFrame(socket), () => callback(socket)),
+      );
+      return;
+    }
+    nsp.on('connection', (socket: Socket) => {
+      this.deps.storage.run(new SocketCallFrame(socket), () => callback(socket));
+      void this.admitConnected(socket);
+    });
+  }
+
+  override bindClientDisconnect(socket: Socket, callback: (reason: string) => void): void {
+    socket.once('disconnect', (reason) => {
+      if (this.silenced.has(socket)) return;
+      this.deps.storage.run(new SocketCallFrame(socket), () => callback(reason));
+    });
+  }
+
+  override bindMessageHandlers(
+    socket: Socket,
+    handlers: Handler[],
+    _transform: (data: unknown) => Observable<unknown>,
+  ): void {
+    const handled = this.handledSet(socket.nsp);
+    for (const { message, callback, isAckHandledManually } of handlers) {
+      const manual = isAckHandledManually === true;
+      if (message === '*') {
+        socket.onAny((event: string, ...args: unknown[]) => {
+          if (!handled.has(event)) this.dispatch(socket, event, callback, args, manual);
+        });
+        continue;
+      }
+      handled.add(message);
+      socket.on(message, (...args: unknown[]) => this.dispatch(socket, message, callback, args, manual));
+    }
+  }
+
+  override async close(server: Server | Namespace): Promise<void> {
+    if (server instanceof Server) await this.closeServer(server);
+  }
+
+  override async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await Promise.all([...this.servers.values()].map((s) => this.closeServer(s)));
+    await this.deps.queue?.close();
+  }
+
+  /** Disconnects every client and closes every server (`SocketService.stop()`). */
+  async stopServing(): Promise<void> {
+    await Promise.all([...this.servers.values()].map((s) => this.closeServer(s)));
+  }
+
+  private dispatch(socket: Socket, event: string, callback: Handler['callback'], args: unknown[], manual: boolean) {
+    const last = args[args.length - 1];
+    const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined;
+    // Several arguments reach the handler as an array, one as itself (Nest's convention).
+    const data = args.length > 1 ? args : args[0];
+    const frame = new SocketCallFrame(socket, event, args);
+    let pending: unknown;
+    try {
+      // The event name and the frame follow the ack, for @EventName() and @SocketSession().
+      pending = this.deps.storage.run(frame, () => (callback as Function)(data, ack, event, frame));
+    } catch (err) {
+      void this.errors.respond(err, socket, ack);
+      return;
+    }
+    if (pending instanceof Promise) {
+      pending.then(
+        (result) => this.reply(socket, result, ack, manual),
+        (err) => void this.errors.respond(err, socket, ack),
+      );
+    } else {
+      this.reply(socket, pending, ack, manual);
+    }
+  }
+
+  private reply(socket: Socket, result: unknown, ack: Ack | undefined, manual: boolean): void {
+    if (result === undefined || result === null) return;
+    if (isObservable(result)) {
+      let first = true;
+      const subscription = result.subscribe({
+        next: (value) => {
+          if (!first) return;
+          first = false;
+          this.reply(socket, value, ack, manual);
+          queueMicrotask(() => subscription?.unsubscribe());
+        },
+        error: (err) => void this.errors.respond(err, socket, ack),
+      });
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (value) => this.reply(socket, value, ack, manual),
+        (err) => void this.errors.respond(err, socket, ack),
+      );
+      return;
+    }
+    const response = result as { event?: unknown; data?: unknown };
+    if (typeof response === 'object' && response.event) {
+      socket.emit(String(response.event), response.data);
+      return;
+    }
+    if (!manual && ack) ack(result);
+  }
+
+  private createServer(port: number, gatewayOptions: Record<string, any>): Server {
+    const path: string = gatewayOptions.path ?? this.path;
+    const key = `${port}:${path}`;
+    const existing = this.servers.get(key);
+    if (existing) return existing;
+    const options = this.serverOptions(path, gatewayOptions);
+    const httpServer = port === 0 ? this.deps.httpAdapterHost.httpAdapter?.getHttpServer() : undefined;
+    if (port === 0 && !httpServer) {
+      throw new Error(
+        'SocketIOModule needs an HTTP application (NestFactory.create) to attach to; use emitterOnly: true in a worker',
+      );
+    }
+    const server = httpServer ? new Server(httpServer, options) : new Server(port, options);
+    const adapter = this.deps.options.adapter ?? this.deps.queue?.adapter;
+    if (adapter) server.adapter(adapter as ServerOptions['adapter']);
+    setErrorResponder(server, this.errors);
+    this.servers.set(key, server);
+    this.prepareNamespace(server.of('/'), port, path, '/');
+    return server;
+  }
+
+  private serverOptions(path: string, gatewayOptions: Record<string, any>): Partial<ServerOptions> {
+    const o = this.deps.options;
+    const { cors: gatewayCors, path: _path, transports, ...restOfGateway } = gatewayOptions;
+    const options: Partial<ServerOptions> = { path };
+    if (o.transports) options.transports = o.transports as ServerOptions['transports'];
+    if (transports) options.transports = transports;
+    if (o.pingInterval !== undefined) options.pingInterval = o.pingInterval;
+    if (o.pingTimeout !== undefined) options.pingTimeout = o.pingTimeout;
+    if (o.maxHttpBufferSize !== undefined) options.maxHttpBufferSize = o.maxHttpBufferSize;
+    if (o.cookie) options.cookie = o.cookie === true ? true : (o.cookie as ServerOptions['cookie']);
+    if (this.deps.parser) options.parser = this.deps.parser;
+    if (o.connectionStateRecovery) {
+      options.connectionStateRecovery = o.connectionStateRecovery === true ? {} : o.connectionStateRecovery;
+    }
+    Object.assign(options, corsServerOptions(gatewayCors ?? o.cors, o.serverOptions?.allowRequest));
+    const { allowRequest: _ar, ...serverOptions } = o.serverOptions ?? {};
+    return { ...options, ...serverOptions, ...restOfGateway };
+  }
+
+  private prepareNamespace(nsp: Namespace, port: number, path: string | undefined, namespace: unknown): Namespace {
+    if (this.prepared.has(nsp)) return nsp;
+    this.prepared.add(nsp);
+    const gateways = this.deps.gateways.find(port, path ?? this.path, this.path, namespace);
+    this.gatewaysOf.set(nsp, gateways);
+    if (!this.deps.options.alwaysConnect) {
+      nsp.use((socket, next) => {
+        // Children of a dynamic namespace share their parent's gateways.
+        if (socket.nsp !== nsp && !this.gatewaysOf.has(socket.nsp)) this.gatewaysOf.set(socket.nsp, gateways);
+        this.deps.storage
+          .run(new SocketCallFrame(socket), () => this.admission.admit(socket, gateways))
+          .then(
+            () => next(),
+            (refusal: Error) => next(refusal),
+          );
+      });
+    }
+    return nsp;
+  }
+
+  private async admitConnected(socket: Socket): Promise<void> {
+    const gateways = this.gatewaysFor(socket.nsp);
+    try {
+      await this.deps.storage.run(new SocketCallFrame(socket), () => this.admission.admit(socket, gateways));
+    } catch {
+      this.silence(socket);
+      socket.disconnect();
+    }
+  }
+
+  private gatewaysFor(nsp: Namespace): GatewayEntry[] {
+    return this.gatewaysOf.get(nsp) ?? [];
+  }
+
+  private handledSet(nsp: Namespace): Set<string> {
+    let set = this.handledEvents.get(nsp);
+    if (!set) this.handledEvents.set(nsp, (set = new Set()));
+    return set;
+  }
+
+  private async closeServer(server: Server): Promise<void> {
+    if (this.closed.has(server)) return;
+    this.closed.add(server);
+    // As socket.io's own close(), except that Nest's HTTP server is left for Nest to close.
+    // Clients see their transport close and reconnect (to another instance, when there is one).
+    await Promise.allSettled(
+      [...server._nsps.values()].map(async (nsp) => {
+        for (const socket of nsp.sockets.values()) {
+          (socket as unknown as { _onclose(reason: string): void })._onclose('server shutting down');
+        }
+        await nsp.adapter.close();
+      }),
+    );
+    server.engine?.close();
+    const standalone = server.httpServer && server.httpServer !== this.deps.httpAdapterHost.httpAdapter?.getHttpServer();
+    if (standalone) await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+  }
+}
+
+const noop = () => emptyOperator;
+/** The operator of a namespace that does not exist here: it has no clients to reach. */
+const emptyOperator = {
+  to: noop,
+  in: noop,
+  except: noop,
+  compress: noop,
+  get volatile() {
+    return emptyOperator;
+  },
+  emit: () => true,
+  socketsJoin: () => undefined,
+  socketsLeave: () => undefined,
+  disconnectSockets: () => undefined,
+};

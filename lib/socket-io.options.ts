@@ -1,0 +1,108 @@
+import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
+
+/** Thrown at start-up when an option is unknown or has the wrong type; the message names it. */
+export class InvalidSocketIOOptionError extends Error {
+  override readonly name = 'InvalidSocketIOOptionError';
+  constructor(
+    readonly option: string,
+    detail: string,
+  ) {
+    super(`SocketIOModule option "${option}" ${detail}`);
+  }
+}
+
+type Check = (value: unknown) => string | undefined;
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isOrigin = (v: unknown) => typeof v === 'string' || v instanceof RegExp;
+
+const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be a boolean');
+const positiveNumber: Check = (v) =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a positive number';
+const func: Check = (v) => (typeof v === 'function' ? undefined : 'must be a function');
+
+const checks: Record<keyof SocketIOModuleOptions, Check> = {
+  path: (v) =>
+    typeof v === 'string' && v.startsWith('/') ? undefined : "must be a string starting with '/'",
+  cors: (v) => {
+    if (v === true || v === '*' || isOrigin(v)) return undefined;
+    if (Array.isArray(v)) return v.every(isOrigin) ? undefined : 'must list strings or RegExps';
+    if (isPlainObject(v) && 'origin' in v) return undefined;
+    return "must be '*', true, an origin, a list of origins, or { origin, credentials? }";
+  },
+  transports: (v) =>
+    Array.isArray(v) &&
+    v.length > 0 &&
+    v.every((t) => t === 'polling' || t === 'websocket' || t === 'webtransport')
+      ? undefined
+      : "must be a non-empty list of 'polling', 'websocket', 'webtransport'",
+  pingInterval: positiveNumber,
+  pingTimeout: positiveNumber,
+  maxHttpBufferSize: positiveNumber,
+  cookie: (v) =>
+    typeof v === 'boolean' || isPlainObject(v) ? undefined : 'must be a boolean or cookie options',
+  parser: (v) => (v === 'default' || v === 'msgpack' ? undefined : "must be 'default' or 'msgpack'"),
+  connectionStateRecovery: (v) =>
+    typeof v === 'boolean' || isPlainObject(v) ? undefined : 'must be a boolean or an object',
+  serverOptions: (v) => (isPlainObject(v) ? undefined : 'must be an object'),
+  alwaysConnect: bool,
+  manageSession: bool,
+  session: func,
+  connectionGuards: (v) =>
+    Array.isArray(v) &&
+    v.every((g) => typeof g === 'function' || (isPlainObject(g) && typeof g.canActivate === 'function'))
+      ? undefined
+      : 'must be a list of guard classes or instances',
+  messageQueue: (v) => {
+    if (typeof v === 'string') {
+      return /^(redis|rediss|postgres|postgresql):\/\//.test(v)
+        ? undefined
+        : 'must be a redis://, rediss:// or postgres:// URL';
+    }
+    if (!isPlainObject(v)) return 'must be a URL or { type, url }';
+    if (!['redis', 'redis-sharded', 'redis-streams', 'postgres'].includes(v.type as string)) {
+      return "type must be 'redis', 'redis-sharded', 'redis-streams' or 'postgres'";
+    }
+    return typeof v.url === 'string' ? undefined : 'url must be a string';
+  },
+  channel: (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'must be a non-empty string'),
+  adapter: func,
+  emitterOnly: bool,
+  defaultErrorHandler: func,
+  allowUnsafe: bool,
+  logger: (v) =>
+    typeof v === 'boolean' || (isPlainObject(v) && typeof v.log === 'function')
+      ? undefined
+      : 'must be a boolean or a LoggerService',
+  rateLimit: (v) =>
+    isPlainObject(v) && positiveNumber(v.points) === undefined && positiveNumber(v.duration) === undefined
+      ? undefined
+      : 'must be { points, duration } with positive numbers',
+  handlerTimeout: positiveNumber,
+};
+
+/** Checks every option and throws an `InvalidSocketIOOptionError` naming the first wrong one. */
+export function validateSocketIOOptions(options: unknown): SocketIOModuleOptions {
+  if (options === undefined || options === null) return {};
+  if (!isPlainObject(options)) {
+    throw new InvalidSocketIOOptionError('(options)', 'must be an object');
+  }
+  for (const [key, value] of Object.entries(options)) {
+    const check = checks[key as keyof SocketIOModuleOptions];
+    if (!check) {
+      throw new InvalidSocketIOOptionError(
+        key,
+        `is unknown. Known options: ${Object.keys(checks).join(', ')}`,
+      );
+    }
+    if (value === undefined) continue;
+    const problem = check(value);
+    if (problem) throw new InvalidSocketIOOptionError(key, problem);
+  }
+  const opts = options as SocketIOModuleOptions;
+  if (opts.emitterOnly && !opts.messageQueue && !opts.adapter) {
+    throw new InvalidSocketIOOptionError('emitterOnly', 'needs a messageQueue to emit through');
+  }
+  return opts;
+}

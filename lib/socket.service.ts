@@ -1,0 +1,299 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { DefaultEventsMap, Server, Socket } from 'socket.io';
+import { DEFAULT_CALL_TIMEOUT } from './socket-io.constants.js';
+import { SocketIOAdapter } from './socket-io.adapter.js';
+import { SocketContextStorage } from './socket-context.js';
+import { TimeoutError } from './errors/timeout.error.js';
+import { UnknownClientError } from './errors/unknown-client.error.js';
+import type {
+  BackgroundTask,
+  CallOptions,
+  EmitOptions,
+  EventsMap,
+  SidOptions,
+} from './interfaces/socket-service.interface.js';
+
+type EmitArgs<Map extends EventsMap, Ev extends keyof Map> = [
+  data?: Parameters<Map[Ev]>[0],
+  options?: EmitOptions,
+];
+
+/** The subset of a broadcast operator (socket.io's or an emitter's) that emits use. */
+interface Operator {
+  to(room: string | string[]): Operator;
+  except(room: string | string[]): Operator;
+  compress(compress: boolean): Operator;
+  readonly volatile: Operator;
+  emit(event: string, ...args: unknown[]): unknown;
+  socketsJoin(room: string | string[]): void;
+  socketsLeave(room: string | string[]): void;
+  disconnectSockets(close?: boolean): void;
+}
+
+/**
+ * Emits, calls clients, manages rooms and runs background tasks from anywhere: a gateway, an
+ * HTTP controller, a queue consumer, a cron job, or (with `emitterOnly`) another process.
+ * Generic over socket.io's event maps, so emits can be checked at compile time.
+ */
+@Injectable()
+export class SocketService<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = DefaultEventsMap,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = any,
+> implements OnModuleDestroy {
+  private readonly tasks = new Set<BackgroundTask>();
+  private readonly stopping = new AbortController();
+
+  constructor(
+    @Inject(SocketIOAdapter) private readonly host: SocketIOAdapter,
+    private readonly storage: SocketContextStorage,
+  ) {}
+
+  /** The Socket.IO server of the module's path (not available with `emitterOnly`). */
+  get server(): Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+    const server = this.host.server;
+    if (!server) throw new Error(this.needsServer('server'));
+    return server as unknown as Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  }
+
+  /**
+   * Emits an event to every client of a namespace, or to the sids and rooms in `to`.
+   * @example sockets.emit('news', { title }, { to: 'room-1', skipSid: ctx.sid });
+   */
+  emit<Ev extends keyof EmitEvents & string>(event: Ev, ...[data, options]: EmitArgs<EmitEvents, Ev>): void {
+    const args = data === undefined ? [] : [data];
+    if (!options) {
+      const frame = this.storage.current;
+      this.operator(frame ? frame.socket.nsp.name : '/').emit(event, ...args);
+      return;
+    }
+    let op = this.operator(this.namespaceOf(options.namespace));
+    if (options.to !== undefined) op = op.to(options.to);
+    const skip = this.skipped(options);
+    if (skip.length) op = op.except(skip);
+    if (options.volatile) op = op.volatile;
+    if (options.compress !== undefined) op = op.compress(options.compress);
+    op.emit(event, ...args);
+  }
+
+  /**
+   * Sends a `message` event (Flask-SocketIO's `send`).
+   * @example sockets.send('hello everyone');
+   */
+  send(data: unknown, options?: EmitOptions): void {
+    (this.emit as (event: string, data?: unknown, options?: EmitOptions) => void)('message', data, options);
+  }
+
+  /**
+   * Emits to one client and resolves with its ack; rejects with a `TimeoutError` after `timeout`.
+   * @example const answer = await sockets.call<string>('question', 'ready?', { to: sid, timeout: 5000 });
+   */
+  async call<T = unknown>(event: string, data: unknown, options: CallOptions): Promise<T> {
+    if (!this.host.server) throw new Error(this.needsServer('call()'));
+    const ns = this.namespaceOf(options.namespace);
+    const timeout = options.timeout ?? DEFAULT_CALL_TIMEOUT;
+    const args = data === undefined ? [] : [data];
+    const socket = this.localSocket(options.to, ns);
+    try {
+      if (socket) return (await socket.timeout(timeout).emitWithAck(event, ...args)) as T;
+      const nsp = this.host.namespace(ns);
+      if (!nsp || !this.host.hasMessageQueue) throw new UnknownClientError(options.to, ns);
+      const replies = (await nsp.to(options.to).timeout(timeout).emitWithAck(event, ...args)) as T[];
+      if (replies.length === 0) throw new UnknownClientError(options.to, ns);
+      return replies[0];
+    } catch (err) {
+      if (err instanceof Error && /timed out/.test(err.message)) {
+        throw new TimeoutError(
+          `Client "${options.to}" did not acknowledge "${event}" within ${timeout} ms`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Puts a client in one or more rooms; resolves once the change is in effect.
+   * @example await sockets.joinRoom('lobby', { sid });
+   */
+  async joinRoom(room: string | string[], options: SidOptions = {}): Promise<void> {
+    const { sid, namespace } = this.target(options);
+    const socket = this.localSocket(sid, namespace);
+    if (socket) return socket.join(room);
+    await this.host.remote.join(namespace, sid, room);
+  }
+
+  /**
+   * Takes a client out of a room; resolves once the change is in effect.
+   * @example await sockets.leaveRoom('lobby', { sid });
+   */
+  async leaveRoom(room: string, options: SidOptions = {}): Promise<void> {
+    const { sid, namespace } = this.target(options);
+    const socket = this.localSocket(sid, namespace);
+    if (socket) return socket.leave(room);
+    await this.host.remote.leave(namespace, sid, room);
+  }
+
+  /**
+   * Removes every client from a room, in every process.
+   * @example await sockets.closeRoom('game-42');
+   */
+  async closeRoom(room: string, namespace?: string): Promise<void> {
+    const ns = this.namespaceOf(namespace);
+    this.operator(ns).to(room).socketsLeave(room);
+    await this.host.remote.settle(ns);
+  }
+
+  /**
+   * The rooms a client is in, its own sid room included.
+   * @example const rooms = await sockets.rooms({ sid });
+   */
+  async rooms(options: SidOptions = {}): Promise<string[]> {
+    const { sid, namespace } = this.target(options);
+    const socket = this.localSocket(sid, namespace);
+    if (socket) return [...socket.rooms];
+    if (!this.host.server) throw new Error(this.needsServer('rooms()'));
+    return this.host.remote.rooms(namespace, sid);
+  }
+
+  /**
+   * Disconnects a client from a namespace; `silent` skips the server's disconnect handlers.
+   * @example await sockets.disconnect({ sid });
+   */
+  async disconnect(options: SidOptions & { silent?: boolean } = {}): Promise<void> {
+    const { sid, namespace } = this.target(options);
+    const socket = this.localSocket(sid, namespace);
+    if (socket) {
+      if (options.silent) this.host.silence(socket);
+      socket.disconnect();
+      return;
+    }
+    await this.host.remote.disconnect(namespace, sid);
+  }
+
+  /**
+   * Runs a function in the background; it gets an AbortSignal that fires when the app closes,
+   * and the app waits for it to finish before it shuts down.
+   * @example sockets.startBackgroundTask(async (signal) => {
+   *   while (!signal.aborted) { sockets.emit('tick', Date.now()); await sockets.sleep(1000, signal); }
+   * });
+   */
+  startBackgroundTask(task: (signal: AbortSignal) => unknown): BackgroundTask {
+    const controller = new AbortController();
+    const onStop = () => controller.abort(this.stopping.signal.reason);
+    this.stopping.signal.addEventListener('abort', onStop, { once: true });
+    if (this.stopping.signal.aborted) controller.abort(this.stopping.signal.reason);
+    let running = true;
+    let handle!: BackgroundTask;
+    const done = (async () => {
+      try {
+        // Outside any handler's context: a task is not "the current client".
+        await this.storage.exit(() => task(controller.signal));
+      } catch (err) {
+        const aborted = controller.signal.aborted && (isAbortError(err) || err === controller.signal.reason);
+        if (!aborted) {
+          this.host.logger.error(`Background task failed: ${describe(err)}`, stackOf(err));
+        }
+      } finally {
+        running = false;
+        this.stopping.signal.removeEventListener('abort', onStop);
+        this.tasks.delete(handle);
+      }
+    })();
+    handle = {
+      done,
+      get running() {
+        return running;
+      },
+      cancel: () => {
+        controller.abort(new Error('Background task cancelled'));
+        return done;
+      },
+    };
+    if (running) this.tasks.add(handle);
+    return handle;
+  }
+
+  /**
+   * Waits `ms` milliseconds; resolves early when `signal` aborts or the app is closing.
+   * @example await sockets.sleep(1000, signal);
+   */
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    const signals = signal ? [signal, this.stopping.signal] : [this.stopping.signal];
+    try {
+      await delay(ms, undefined, { signal: AbortSignal.any(signals) });
+    } catch (err) {
+      if (!isAbortError(err)) throw err;
+    }
+  }
+
+  /**
+   * Stops serving: aborts and awaits background tasks, disconnects every client, closes the server.
+   * @example await sockets.stop();
+   */
+  async stop(): Promise<void> {
+    await this.drainTasks();
+    await this.host.stopServing();
+  }
+
+  /** @internal Nest lifecycle: background tasks are aborted and awaited when the app closes. */
+  async onModuleDestroy(): Promise<void> {
+    await this.drainTasks();
+  }
+
+  private async drainTasks(): Promise<void> {
+    if (!this.stopping.signal.aborted) this.stopping.abort(new Error('The application is closing'));
+    await Promise.all([...this.tasks].map((t) => t.done));
+  }
+
+  private operator(namespace: string): Operator {
+    return this.host.operator(namespace) as unknown as Operator;
+  }
+
+  private namespaceOf(namespace: string | undefined): string {
+    return namespace ?? this.storage.current?.socket.nsp.name ?? '/';
+  }
+
+  private skipped(options: EmitOptions): string[] {
+    const skip = options.skipSid === undefined ? [] : ([] as string[]).concat(options.skipSid);
+    if (options.includeSelf === false) {
+      const frame = this.storage.current;
+      if (!frame) {
+        throw new Error('emit(): includeSelf: false needs a current client; use skipSid outside a handler');
+      }
+      skip.push(frame.socket.id);
+    }
+    return skip;
+  }
+
+  private target(options: SidOptions): { sid: string; namespace: string } {
+    const frame = this.storage.current;
+    const sid = options.sid ?? frame?.socket.id;
+    if (!sid) {
+      throw new Error('No sid given and no current client: pass { sid } outside a socket handler');
+    }
+    return { sid, namespace: this.namespaceOf(options.namespace) };
+  }
+
+  private localSocket(sid: string, namespace: string): Socket | undefined {
+    return this.host.namespace(namespace)?.sockets.get(sid);
+  }
+
+  private needsServer(what: string): string {
+    return `SocketService.${what} needs a Socket.IO server; it is not available with emitterOnly: true`;
+  }
+}
+
+function isAbortError(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function stackOf(err: unknown): string | undefined {
+  return err instanceof Error ? err.stack : undefined;
+}
+
