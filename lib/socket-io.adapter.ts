@@ -4,7 +4,8 @@ import { AbstractWsAdapter, type MessageMappingProperties } from '@nestjs/websoc
 import { isObservable, type Observable } from 'rxjs';
 import { Server, type Namespace, type ServerOptions, type Socket } from 'socket.io';
 import { DEFAULT_PATH } from './socket-io.constants.js';
-import { SocketCallFrame, type SocketContextStorage } from './socket-context.js';
+import { SocketCallFrame, type SocketContextStorage } from './socket-context.storage.js';
+import type { SocketContext } from './socket-context.js';
 import type { GatewayEntry, GatewayRegistry } from './socket-io.gateways.js';
 import { setErrorResponder } from './errors/socket-exception.filter.js';
 import { SocketErrors } from './errors/socket-errors.js';
@@ -27,6 +28,8 @@ export interface SocketIOAdapterDeps {
   logger: LoggerService;
   parser?: ServerOptions['parser'];
   queue?: MessageQueue;
+  /** The application's SocketContext, handed to error handlers. */
+  socketContext: () => SocketContext;
 }
 
 /**
@@ -53,7 +56,7 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     super();
     this.logger = deps.logger;
     this.path = deps.options.path ?? DEFAULT_PATH;
-    this.errors = new SocketErrors(deps.logger, deps.options.defaultErrorHandler, deps.moduleRef, (socket) =>
+    this.errors = new SocketErrors(deps.logger, deps.options.defaultErrorHandler, deps.socketContext, (socket) =>
       this.gatewaysFor(socket.nsp).find((g) => g.errorHandler)?.errorHandler,
     );
     this.admission = new ConnectionAdmission({

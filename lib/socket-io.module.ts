@@ -16,7 +16,8 @@ import {
 import { validateSocketIOOptions } from './socket-io.options.js';
 import { SocketIOAdapter } from './socket-io.adapter.js';
 import { GatewayRegistry } from './socket-io.gateways.js';
-import { SocketContext, SocketContextStorage } from './socket-context.js';
+import { SocketContext } from './socket-context.js';
+import { SocketContextStorage } from './socket-context.storage.js';
 import { SocketService } from './socket.service.js';
 import { loadParser } from './socket-io.parser.js';
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
@@ -51,6 +52,8 @@ async function createAdapter(
     gateways,
     logger,
     parser: await loadParser(options.parser),
+    // SocketContext depends on SocketService, which depends on the adapter: resolve it late.
+    socketContext: () => moduleRef.get(SocketContext) as SocketContext,
   });
   if (!options.emitterOnly) appConfig.setIoAdapter(adapter);
   return adapter;

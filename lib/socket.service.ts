@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { DefaultEventsMap, Server, Socket } from 'socket.io';
 import { DEFAULT_CALL_TIMEOUT } from './socket-io.constants.js';
 import { SocketIOAdapter } from './socket-io.adapter.js';
-import { SocketContextStorage } from './socket-context.js';
+import { SocketContextStorage } from './socket-context.storage.js';
 import { TimeoutError } from './errors/timeout.error.js';
 import { UnknownClientError } from './errors/unknown-client.error.js';
 import type {

@@ -1,8 +1,7 @@
 import { HttpException, type LoggerService } from '@nestjs/common';
-import type { ModuleRef } from '@nestjs/core';
 import { WsException } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
-import { SocketContext } from '../socket-context.js';
+import type { SocketContext } from '../socket-context.js';
 import type { SocketErrorHandler } from '../interfaces/socket-io-module-options.interface.js';
 import { ConnectionRefusedError } from './connection-refused.error.js';
 import { toErrorReply } from './error-reply.js';
@@ -24,12 +23,10 @@ export class ConnectRefusal extends Error {
  * stack and reach the client only as `Internal server error`.
  */
 export class SocketErrors implements SocketErrorResponder {
-  private context?: SocketContext;
-
   constructor(
     private readonly logger: LoggerService,
     private readonly defaultHandler: SocketErrorHandler | undefined,
-    private readonly moduleRef: ModuleRef,
+    private readonly socketContext: () => SocketContext,
     private readonly handlerOf: (socket: Socket) => SocketErrorHandler | undefined,
   ) {}
 
@@ -83,10 +80,6 @@ export class SocketErrors implements SocketErrorResponder {
       this.logUnexpected(handlerError, socket);
       return undefined;
     }
-  }
-
-  private socketContext(): SocketContext {
-    return (this.context ??= this.moduleRef.get(SocketContext, { strict: false }) as SocketContext);
   }
 
   private logUnexpected(err: unknown, socket: Socket): void {
