@@ -5,7 +5,9 @@ export class MissingDependencyError extends Error {
     readonly packageName: string,
     feature: string,
   ) {
-    super(`SocketIOModule: ${feature} needs the package "${packageName}": npm install ${packageName}`);
+    super(
+      `SocketIOModule: ${feature} needs the package "${packageName}": npm install ${packageName}`,
+    );
   }
 }
 

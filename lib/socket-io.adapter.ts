@@ -56,8 +56,11 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     super();
     this.logger = deps.logger;
     this.path = deps.options.path ?? DEFAULT_PATH;
-    this.errors = new SocketErrors(deps.logger, deps.options.defaultErrorHandler, deps.socketContext, (socket) =>
-      this.gatewaysFor(socket.nsp).find((g) => g.errorHandler)?.errorHandler,
+    this.errors = new SocketErrors(
+      deps.logger,
+      deps.options.defaultErrorHandler,
+      deps.socketContext,
+      (socket) => this.gatewaysFor(socket.nsp).find((g) => g.errorHandler)?.errorHandler,
     );
     this.admission = new ConnectionAdmission({
       options: deps.options,
@@ -79,7 +82,8 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
 
   /** Helpers for clients that another process serves. */
   get remote(): RemoteClients {
-    return (this.remoteClients ??= this.deps.queue?.remoteClients(this.server) ?? new LocalOnlyClients());
+    return (this.remoteClients ??=
+      this.deps.queue?.remoteClients(this.server) ?? new LocalOnlyClients());
   }
 
   /** An existing namespace of the main server; never creates one (that would open it to clients). */
@@ -116,7 +120,9 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
       return this.prepareNamespace(server.of(namespace), port, gatewayOptions.path, namespace);
     }
     const root = this.createServer(port, gatewayOptions);
-    return namespace ? this.prepareNamespace(root.of(namespace), port, gatewayOptions.path, namespace) : root;
+    return namespace
+      ? this.prepareNamespace(root.of(namespace), port, gatewayOptions.path, namespace)
+      : root;
   }
 
   override bindClientConnect(nsp: Namespace, callback: (socket: Socket) => void): void {
@@ -154,7 +160,9 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
         continue;
       }
       handled.add(message);
-      socket.on(message, (...args: unknown[]) => this.dispatch(socket, message, callback, args, manual));
+      socket.on(message, (...args: unknown[]) =>
+        this.dispatch(socket, message, callback, args, manual),
+      );
     }
   }
 
@@ -174,7 +182,13 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     await Promise.all([...this.servers.values()].map((s) => this.closeServer(s)));
   }
 
-  private dispatch(socket: Socket, event: string, callback: Handler['callback'], args: unknown[], manual: boolean) {
+  private dispatch(
+    socket: Socket,
+    event: string,
+    callback: Handler['callback'],
+    args: unknown[],
+    manual: boolean,
+  ) {
     const last = args[args.length - 1];
     const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined;
     // Several arguments reach the handler as an array, one as itself (Nest's convention).
@@ -234,7 +248,8 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     const existing = this.servers.get(key);
     if (existing) return existing;
     const options = this.serverOptions(path, gatewayOptions);
-    const httpServer = port === 0 ? this.deps.httpAdapterHost.httpAdapter?.getHttpServer() : undefined;
+    const httpServer =
+      port === 0 ? this.deps.httpAdapterHost.httpAdapter?.getHttpServer() : undefined;
     if (port === 0 && !httpServer) {
       throw new Error(
         'SocketIOModule needs an HTTP application (NestFactory.create) to attach to; use emitterOnly: true in a worker',
@@ -261,14 +276,20 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     if (o.cookie) options.cookie = o.cookie === true ? true : (o.cookie as ServerOptions['cookie']);
     if (this.deps.parser) options.parser = this.deps.parser;
     if (o.connectionStateRecovery) {
-      options.connectionStateRecovery = o.connectionStateRecovery === true ? {} : o.connectionStateRecovery;
+      options.connectionStateRecovery =
+        o.connectionStateRecovery === true ? {} : o.connectionStateRecovery;
     }
     Object.assign(options, corsServerOptions(gatewayCors ?? o.cors, o.serverOptions?.allowRequest));
     const { allowRequest: _ar, ...serverOptions } = o.serverOptions ?? {};
     return { ...options, ...serverOptions, ...restOfGateway };
   }
 
-  private prepareNamespace(nsp: Namespace, port: number, path: string | undefined, namespace: unknown): Namespace {
+  private prepareNamespace(
+    nsp: Namespace,
+    port: number,
+    path: string | undefined,
+    namespace: unknown,
+  ): Namespace {
     if (this.prepared.has(nsp)) return nsp;
     this.prepared.add(nsp);
     const gateways = this.deps.gateways.find(port, path ?? this.path, this.path, namespace);
@@ -276,7 +297,8 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     if (!this.deps.options.alwaysConnect) {
       nsp.use((socket, next) => {
         // Children of a dynamic namespace share their parent's gateways.
-        if (socket.nsp !== nsp && !this.gatewaysOf.has(socket.nsp)) this.gatewaysOf.set(socket.nsp, gateways);
+        if (socket.nsp !== nsp && !this.gatewaysOf.has(socket.nsp))
+          this.gatewaysOf.set(socket.nsp, gateways);
         this.deps.storage
           .run(new SocketCallFrame(socket), () => this.admission.admit(socket, gateways))
           .then(
@@ -291,7 +313,9 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
   private async admitConnected(socket: Socket): Promise<void> {
     const gateways = this.gatewaysFor(socket.nsp);
     try {
-      await this.deps.storage.run(new SocketCallFrame(socket), () => this.admission.admit(socket, gateways));
+      await this.deps.storage.run(new SocketCallFrame(socket), () =>
+        this.admission.admit(socket, gateways),
+      );
     } catch {
       this.silence(socket);
       socket.disconnect();
@@ -316,13 +340,17 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     await Promise.allSettled(
       [...server._nsps.values()].map(async (nsp) => {
         for (const socket of nsp.sockets.values()) {
-          (socket as unknown as { _onclose(reason: string): void })._onclose('server shutting down');
+          (socket as unknown as { _onclose(reason: string): void })._onclose(
+            'server shutting down',
+          );
         }
         await nsp.adapter.close();
       }),
     );
     server.engine?.close();
-    const standalone = server.httpServer && server.httpServer !== this.deps.httpAdapterHost.httpAdapter?.getHttpServer();
+    const standalone =
+      server.httpServer &&
+      server.httpServer !== this.deps.httpAdapterHost.httpAdapter?.getHttpServer();
     if (standalone) await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
   }
 }

@@ -37,7 +37,8 @@ export function namespaceKey(ns: unknown): NamespaceKey {
 }
 
 function sameNamespace(a: NamespaceKey, b: NamespaceKey): boolean {
-  if (a instanceof RegExp && b instanceof RegExp) return a.source === b.source && a.flags === b.flags;
+  if (a instanceof RegExp && b instanceof RegExp)
+    return a.source === b.source && a.flags === b.flags;
   return a === b;
 }
 
@@ -65,7 +66,11 @@ export class GatewayRegistry {
       const filters: unknown[] = Reflect.getMetadata(EXCEPTION_FILTERS_METADATA, metatype) ?? [];
       if (!filters.includes(socketExceptionFilter)) {
         // First in the list: Nest tries class filters last to first, so the user's own win.
-        Reflect.defineMetadata(EXCEPTION_FILTERS_METADATA, [socketExceptionFilter, ...filters], metatype);
+        Reflect.defineMetadata(
+          EXCEPTION_FILTERS_METADATA,
+          [socketExceptionFilter, ...filters],
+          metatype,
+        );
       }
     }
   }
@@ -121,7 +126,10 @@ export class GatewayRegistry {
     const original = instance.handleConnection;
     if (typeof original !== 'function') return undefined;
     // Nest calls handleConnection after the client is accepted; the adapter has run it already.
-    Object.defineProperty(instance, 'handleConnection', { value: () => undefined, configurable: true });
+    Object.defineProperty(instance, 'handleConnection', {
+      value: () => undefined,
+      configurable: true,
+    });
     return (socket: Socket) => original.call(instance, socket);
   }
 
@@ -135,7 +143,9 @@ export class GatewayRegistry {
         try {
           const result = original.apply(instance, args);
           if (result && typeof (result as Promise<unknown>).catch === 'function') {
-            (result as Promise<unknown>).catch((err) => log(`handleDisconnect failed: ${err}`, err?.stack));
+            (result as Promise<unknown>).catch((err) =>
+              log(`handleDisconnect failed: ${err}`, err?.stack),
+            );
           }
         } catch (err) {
           log(`handleDisconnect failed: ${err}`, (err as Error)?.stack);

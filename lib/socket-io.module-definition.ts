@@ -12,7 +12,10 @@ export const {
 })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createSocketIOOptions')
-  .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .setExtras({ isGlobal: true }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+  }))
   .build();
 
 /** Injects the options the module was configured with. */

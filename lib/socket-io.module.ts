@@ -6,7 +6,13 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { ApplicationConfig, DiscoveryModule, DiscoveryService, HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import {
+  ApplicationConfig,
+  DiscoveryModule,
+  DiscoveryService,
+  HttpAdapterHost,
+  ModuleRef,
+} from '@nestjs/core';
 import { LOGGER_CONTEXT, SOCKET_IO_MODULE_OPTIONS } from './socket-io.constants.js';
 import {
   ConfigurableSocketIOModule,
@@ -42,7 +48,9 @@ async function createAdapter(
   const logger = loggerFrom(options.logger);
   const gateways = new GatewayRegistry(discovery, (message, trace) => logger.error(message, trace));
   if (options.emitterOnly && gateways.hasGateways) {
-    throw new Error('SocketIOModule: emitterOnly: true runs no Socket.IO server, but the application has gateways');
+    throw new Error(
+      'SocketIOModule: emitterOnly: true runs no Socket.IO server, but the application has gateways',
+    );
   }
   const adapter = new SocketIOAdapter({
     options,
@@ -77,14 +85,24 @@ function stripExtras(options: unknown): unknown {
     {
       provide: SocketIOAdapter,
       useFactory: createAdapter,
-      inject: [SOCKET_IO_MODULE_OPTIONS, ApplicationConfig, HttpAdapterHost, DiscoveryService, SocketContextStorage, ModuleRef],
+      inject: [
+        SOCKET_IO_MODULE_OPTIONS,
+        ApplicationConfig,
+        HttpAdapterHost,
+        DiscoveryService,
+        SocketContextStorage,
+        ModuleRef,
+      ],
     },
     SocketService,
     SocketContext,
   ],
   exports: [SocketService, SocketContext, SocketIOAdapter, SOCKET_IO_MODULE_OPTIONS],
 })
-export class SocketIOModule extends ConfigurableSocketIOModule implements OnModuleInit, OnApplicationShutdown {
+export class SocketIOModule
+  extends ConfigurableSocketIOModule
+  implements OnModuleInit, OnApplicationShutdown
+{
   constructor(private readonly adapter: SocketIOAdapter) {
     super();
   }

@@ -42,7 +42,8 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
   maxHttpBufferSize: positiveNumber,
   cookie: (v) =>
     typeof v === 'boolean' || isPlainObject(v) ? undefined : 'must be a boolean or cookie options',
-  parser: (v) => (v === 'default' || v === 'msgpack' ? undefined : "must be 'default' or 'msgpack'"),
+  parser: (v) =>
+    v === 'default' || v === 'msgpack' ? undefined : "must be 'default' or 'msgpack'",
   connectionStateRecovery: (v) =>
     typeof v === 'boolean' || isPlainObject(v) ? undefined : 'must be a boolean or an object',
   serverOptions: (v) => (isPlainObject(v) ? undefined : 'must be an object'),
@@ -51,7 +52,9 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
   session: func,
   connectionGuards: (v) =>
     Array.isArray(v) &&
-    v.every((g) => typeof g === 'function' || (isPlainObject(g) && typeof g.canActivate === 'function'))
+    v.every(
+      (g) => typeof g === 'function' || (isPlainObject(g) && typeof g.canActivate === 'function'),
+    )
       ? undefined
       : 'must be a list of guard classes or instances',
   messageQueue: (v) => {
@@ -66,7 +69,8 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
     }
     return typeof v.url === 'string' ? undefined : 'url must be a string';
   },
-  channel: (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'must be a non-empty string'),
+  channel: (v) =>
+    typeof v === 'string' && v.length > 0 ? undefined : 'must be a non-empty string',
   adapter: func,
   emitterOnly: bool,
   defaultErrorHandler: func,
@@ -76,7 +80,9 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
       ? undefined
       : 'must be a boolean or a LoggerService',
   rateLimit: (v) =>
-    isPlainObject(v) && positiveNumber(v.points) === undefined && positiveNumber(v.duration) === undefined
+    isPlainObject(v) &&
+    positiveNumber(v.points) === undefined &&
+    positiveNumber(v.duration) === undefined
       ? undefined
       : 'must be { points, duration } with positive numbers',
   handlerTimeout: positiveNumber,

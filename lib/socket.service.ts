@@ -62,7 +62,10 @@ export class SocketService<
    * Emits an event to every client of a namespace, or to the sids and rooms in `to`.
    * @example sockets.emit('news', { title }, { to: 'room-1', skipSid: ctx.sid });
    */
-  emit<Ev extends keyof EmitEvents & string>(event: Ev, ...[data, options]: EmitArgs<EmitEvents, Ev>): void {
+  emit<Ev extends keyof EmitEvents & string>(
+    event: Ev,
+    ...[data, options]: EmitArgs<EmitEvents, Ev>
+  ): void {
     const args = data === undefined ? [] : [data];
     if (!options) {
       const frame = this.storage.current;
@@ -83,7 +86,11 @@ export class SocketService<
    * @example sockets.send('hello everyone');
    */
   send(data: unknown, options?: EmitOptions): void {
-    (this.emit as (event: string, data?: unknown, options?: EmitOptions) => void)('message', data, options);
+    (this.emit as (event: string, data?: unknown, options?: EmitOptions) => void)(
+      'message',
+      data,
+      options,
+    );
   }
 
   /**
@@ -100,7 +107,10 @@ export class SocketService<
       if (socket) return (await socket.timeout(timeout).emitWithAck(event, ...args)) as T;
       const nsp = this.host.namespace(ns);
       if (!nsp || !this.host.hasMessageQueue) throw new UnknownClientError(options.to, ns);
-      const replies = (await nsp.to(options.to).timeout(timeout).emitWithAck(event, ...args)) as T[];
+      const replies = (await nsp
+        .to(options.to)
+        .timeout(timeout)
+        .emitWithAck(event, ...args)) as T[];
       if (replies.length === 0) throw new UnknownClientError(options.to, ns);
       return replies[0];
     } catch (err) {
@@ -191,7 +201,8 @@ export class SocketService<
         // Outside any handler's context: a task is not "the current client".
         await this.storage.exit(() => task(controller.signal));
       } catch (err) {
-        const aborted = controller.signal.aborted && (isAbortError(err) || err === controller.signal.reason);
+        const aborted =
+          controller.signal.aborted && (isAbortError(err) || err === controller.signal.reason);
         if (!aborted) {
           this.host.logger.error(`Background task failed: ${describe(err)}`, stackOf(err));
         }
@@ -260,7 +271,9 @@ export class SocketService<
     if (options.includeSelf === false) {
       const frame = this.storage.current;
       if (!frame) {
-        throw new Error('emit(): includeSelf: false needs a current client; use skipSid outside a handler');
+        throw new Error(
+          'emit(): includeSelf: false needs a current client; use skipSid outside a handler',
+        );
       }
       skip.push(frame.socket.id);
     }
@@ -296,4 +309,3 @@ function describe(err: unknown): string {
 function stackOf(err: unknown): string | undefined {
   return err instanceof Error ? err.stack : undefined;
 }
-

@@ -35,7 +35,12 @@ export function toErrorReply(err: unknown): { reply: SocketErrorReply; expected:
     if (typeof response === 'string') {
       message = response;
     } else if (response && typeof response === 'object') {
-      const { message: m, statusCode: _s, error: _e, ...rest } = response as Record<string, unknown>;
+      const {
+        message: m,
+        statusCode: _s,
+        error: _e,
+        ...rest
+      } = response as Record<string, unknown>;
       if (typeof m === 'string' || (Array.isArray(m) && m.every((x) => typeof x === 'string'))) {
         message = m as string | string[];
       }

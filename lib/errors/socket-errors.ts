@@ -30,7 +30,11 @@ export class SocketErrors implements SocketErrorResponder {
     private readonly handlerOf: (socket: Socket) => SocketErrorHandler | undefined,
   ) {}
 
-  async respond(err: unknown, socket: Socket, ack: ((reply: unknown) => void) | undefined): Promise<void> {
+  async respond(
+    err: unknown,
+    socket: Socket,
+    ack: ((reply: unknown) => void) | undefined,
+  ): Promise<void> {
     const { reply, expected } = toErrorReply(err);
     if (!expected) this.logUnexpected(err, socket);
     let answer: unknown = reply;
@@ -64,8 +68,13 @@ export class SocketErrors implements SocketErrorResponder {
     }
     if (err instanceof HttpException || err instanceof WsException) {
       const { reply } = toErrorReply(err);
-      const message = Array.isArray(reply.error.message) ? reply.error.message.join('; ') : reply.error.message;
-      return new ConnectRefusal(message, { status: reply.error.status, ...(reply.error.data ? { details: reply.error.data } : {}) });
+      const message = Array.isArray(reply.error.message)
+        ? reply.error.message.join('; ')
+        : reply.error.message;
+      return new ConnectRefusal(message, {
+        status: reply.error.status,
+        ...(reply.error.data ? { details: reply.error.data } : {}),
+      });
     }
     this.logUnexpected(err, socket);
     return new ConnectRefusal('Internal server error');

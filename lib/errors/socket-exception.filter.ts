@@ -15,7 +15,9 @@ export function setErrorResponder(server: Server, responder: SocketErrorResponde
 }
 
 function responderOf(socket: Socket): SocketErrorResponder | undefined {
-  return (socket?.nsp?.server as unknown as Record<symbol, SocketErrorResponder> | undefined)?.[RESPONDER];
+  return (socket?.nsp?.server as unknown as Record<symbol, SocketErrorResponder> | undefined)?.[
+    RESPONDER
+  ];
 }
 
 /**
@@ -38,13 +40,18 @@ export class SocketExceptionFilter implements WsExceptionFilter {
     }
     // A gateway served by another adapter: still answer, never leak internals.
     const { reply, expected } = toErrorReply(exception);
-    if (!expected) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    if (!expected)
+      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     deliver(socket, ack, reply);
   }
 }
 
 /** Sends an error reply through the ack when the client asked for one, else as `exception`. */
-export function deliver(socket: Socket, ack: ((reply: unknown) => void) | undefined, reply: unknown): void {
+export function deliver(
+  socket: Socket,
+  ack: ((reply: unknown) => void) | undefined,
+  reply: unknown,
+): void {
   if (ack) ack(reply);
   else socket.emit('exception', reply as SocketErrorReply);
 }

@@ -55,10 +55,19 @@ export class ConnectionAdmission {
     }
   }
 
-  private async check(guard: GuardRef, socket: Socket, gateway: GatewayEntry | undefined, moduleRef: ModuleRef) {
+  private async check(
+    guard: GuardRef,
+    socket: Socket,
+    gateway: GatewayEntry | undefined,
+    moduleRef: ModuleRef,
+  ) {
     const instance = await this.resolve(guard, moduleRef);
     const handler = gateway?.handleConnection ?? noHandler;
-    const context = new ConnectionExecutionContext(socket, gateway?.instance.constructor as Type, handler);
+    const context = new ConnectionExecutionContext(
+      socket,
+      gateway?.instance.constructor as Type,
+      handler,
+    );
     let allowed = instance.canActivate(context);
     if (isObservable(allowed)) allowed = lastValueFrom(allowed);
     if (!(await allowed)) throw new ConnectRefusal(REFUSED);

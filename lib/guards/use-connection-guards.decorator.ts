@@ -9,7 +9,9 @@ export const CONNECTION_GUARDS_METADATA = 'nest-socketio:connection-guards';
  * data is the handshake's `auth` payload; returning false refuses the client, and throwing a
  * `ConnectionRefusedError` refuses it with that message and data.
  */
-export function UseConnectionGuards(...guards: (CanActivate | Type<CanActivate>)[]): ClassDecorator {
+export function UseConnectionGuards(
+  ...guards: (CanActivate | Type<CanActivate>)[]
+): ClassDecorator {
   return (target) => {
     const existing: unknown[] = Reflect.getMetadata(CONNECTION_GUARDS_METADATA, target) ?? [];
     Reflect.defineMetadata(CONNECTION_GUARDS_METADATA, [...existing, ...guards], target);

@@ -21,7 +21,11 @@ export type SocketIOCorsOption =
   | '*'
   | CorsOrigin
   | {
-      origin: true | '*' | CorsOrigin | ((origin: string | undefined, cb: (err: Error | null, allow?: boolean) => void) => void);
+      origin:
+        | true
+        | '*'
+        | CorsOrigin
+        | ((origin: string | undefined, cb: (err: Error | null, allow?: boolean) => void) => void);
       credentials?: boolean;
       methods?: string | string[];
       allowedHeaders?: string | string[];
@@ -69,7 +73,8 @@ export interface SocketIOModuleOptions {
   /** Wire format: socket.io's default JSON parser, or MessagePack. @default 'default' */
   parser?: 'default' | 'msgpack';
   /** Replays missed packets to clients that reconnect in time. @default false */
-  connectionStateRecovery?: boolean | { maxDisconnectionDuration?: number; skipMiddlewares?: boolean };
+  connectionStateRecovery?:
+    boolean | { maxDisconnectionDuration?: number; skipMiddlewares?: boolean };
   /** Anything else socket.io's `ServerOptions` takes; applied last. @default {} */
   serverOptions?: Partial<ServerOptions>;
   /** Accept clients before connection guards and `handleConnection` run, and disconnect refused ones. @default false */

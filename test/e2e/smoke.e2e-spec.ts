@@ -1,5 +1,10 @@
 import { Controller, Injectable, Post } from '@nestjs/common';
-import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import {
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventName, Sid, SocketContext, SocketIOModule, SocketService } from 'nest-socketio';
@@ -60,7 +65,9 @@ describe('smoke', () => {
       const who = await c.emitWithAck('whoami');
       expect(who).toEqual({ sid: c.id, same: true, deep: c.id });
       expect(await c.emitWithAck('unknown-event', 42)).toEqual({ name: 'unknown-event', data: 42 });
-      expect(await c.emitWithAck('boom')).toEqual({ error: { status: 500, message: 'Internal server error' } });
+      expect(await c.emitWithAck('boom')).toEqual({
+        error: { status: 500, message: 'Internal server error' },
+      });
       const exception = next(c, 'exception');
       c.emit('boom');
       expect(await exception).toEqual({ error: { status: 500, message: 'Internal server error' } });

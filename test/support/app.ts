@@ -1,6 +1,11 @@
 import { Test } from '@nestjs/testing';
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
-import { io, type Socket as ClientSocket, type ManagerOptions, type SocketOptions } from 'socket.io-client';
+import {
+  io,
+  type Socket as ClientSocket,
+  type ManagerOptions,
+  type SocketOptions,
+} from 'socket.io-client';
 
 /** Builds an app from module metadata, listens on an ephemeral loopback port, returns its URL. */
 export async function startApp(
@@ -11,7 +16,9 @@ export async function startApp(
   let app: INestApplication;
   if (fastify) {
     const { FastifyAdapter } = await import('@nestjs/platform-fastify');
-    app = moduleRef.createNestApplication(new FastifyAdapter() as any, { logger: quiet ? false : undefined });
+    app = moduleRef.createNestApplication(new FastifyAdapter() as any, {
+      logger: quiet ? false : undefined,
+    });
   } else {
     app = moduleRef.createNestApplication({ logger: quiet ? false : undefined });
   }
@@ -26,7 +33,12 @@ export async function connect(
   url: string,
   options: Partial<ManagerOptions & SocketOptions> = {},
 ): Promise<ClientSocket> {
-  const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options });
+  const socket = io(url, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    ...options,
+  });
   clients.add(socket);
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
@@ -36,8 +48,16 @@ export async function connect(
 }
 
 /** A client that is not awaited: for refused connections. */
-export function client(url: string, options: Partial<ManagerOptions & SocketOptions> = {}): ClientSocket {
-  const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options });
+export function client(
+  url: string,
+  options: Partial<ManagerOptions & SocketOptions> = {},
+): ClientSocket {
+  const socket = io(url, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    ...options,
+  });
   clients.add(socket);
   return socket;
 }
@@ -49,9 +69,16 @@ export function closeClients(): void {
 }
 
 /** Resolves with the args of the next `event` on `socket`. */
-export function next<T = unknown>(socket: ClientSocket, event: string, timeoutMs = 5000): Promise<T> {
+export function next<T = unknown>(
+  socket: ClientSocket,
+  event: string,
+  timeoutMs = 5000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${event}" within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no "${event}" within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     socket.once(event, (arg: T) => {
       clearTimeout(timer);
       resolve(arg);
