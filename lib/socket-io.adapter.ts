@@ -13,6 +13,8 @@ import { ConnectionAdmission } from './guards/connection-admission.js';
 import { corsServerOptions } from './guards/origin-check.js';
 import { LocalOnlyClients, type RemoteClients } from './queue/remote-clients.js';
 import type { MessageQueue } from './queue/message-queue.interface.js';
+import { RateLimit } from './limits/rate-limit.js';
+import { HandlerTimeout } from './limits/handler-timeout.js';
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
 
 type Ack = (...args: unknown[]) => void;
@@ -51,6 +53,9 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
   private readonly admission: ConnectionAdmission;
   private remoteClients?: RemoteClients;
   private disposed = false;
+  /** Undefined unless the `rateLimit` / `handlerTimeout` options are set. */
+  private readonly rateLimit?: RateLimit;
+  private readonly timeLimit?: HandlerTimeout;
 
   constructor(private readonly deps: SocketIOAdapterDeps) {
     super();
@@ -68,6 +73,9 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
       errors: this.errors,
       logger: deps.logger,
     });
+    const { rateLimit, handlerTimeout } = deps.options;
+    if (rateLimit) this.rateLimit = new RateLimit(rateLimit, this.errors);
+    if (handlerTimeout) this.timeLimit = new HandlerTimeout(handlerTimeout);
   }
 
   /** The server on the module's path, once created (undefined in emitter-only mode). */
@@ -203,7 +211,8 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
       return;
     }
     if (pending instanceof Promise) {
-      pending.then(
+      const settled = this.timeLimit ? this.timeLimit.race(pending) : pending;
+      settled.then(
         (result) => this.reply(socket, result, ack, manual),
         (err) => void this.errors.respond(err, socket, ack),
       );
@@ -294,6 +303,7 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     this.prepared.add(nsp);
     const gateways = this.deps.gateways.find(port, path ?? this.path, this.path, namespace);
     this.gatewaysOf.set(nsp, gateways);
+    this.rateLimit?.install(nsp);
     if (!this.deps.options.alwaysConnect) {
       nsp.use((socket, next) => {
         // Children of a dynamic namespace share their parent's gateways.
