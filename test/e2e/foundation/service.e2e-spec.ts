@@ -195,7 +195,10 @@ describe('SocketService', () => {
     const a = await connect(url);
     a.on('question', () => undefined);
     const started = Date.now();
-    const err = await sockets.call('question', 'life', { to: a.id!, timeout: 150 }).catch((e) => e);
+    const err = await sockets.call('question', 'life', { to: a.id!, timeout: 150 }).then(
+      () => new Error('resolved'),
+      (e: unknown) => e as Error,
+    );
     expect(err).toBeInstanceOf(TimeoutError);
     expect(err.name).toBe('TimeoutError');
     expect(err.message).toContain('within 150 ms');
@@ -203,7 +206,10 @@ describe('SocketService', () => {
   });
 
   it('call to an unknown sid rejects with UnknownClientError', async () => {
-    const err = await sockets.call('question', 1, { to: 'nobody', timeout: 100 }).catch((e) => e);
+    const err = await sockets.call('question', 1, { to: 'nobody', timeout: 100 }).then(
+      () => new Error('resolved'),
+      (e: unknown) => e as Error,
+    );
     expect(err).toBeInstanceOf(UnknownClientError);
     expect(err.message).toContain('"nobody"');
   });
@@ -211,9 +217,11 @@ describe('SocketService', () => {
   it('joinRoom, leaveRoom and rooms from outside a handler, by sid', async () => {
     const a = await connect(url);
     await sockets.joinRoom(['r1', 'r2'], { sid: a.id! });
-    expect((await sockets.rooms({ sid: a.id! })).sort()).toEqual([a.id!, 'r1', 'r2'].sort());
+    expect((await sockets.rooms({ sid: a.id! })).toSorted()).toEqual(
+      [a.id!, 'r1', 'r2'].toSorted(),
+    );
     await sockets.leaveRoom('r1', { sid: a.id! });
-    expect((await sockets.rooms({ sid: a.id! })).sort()).toEqual([a.id!, 'r2'].sort());
+    expect((await sockets.rooms({ sid: a.id! })).toSorted()).toEqual([a.id!, 'r2'].toSorted());
     const got = next(a, 'in-r2');
     sockets.emit('in-r2', 'yes', { to: 'r2' });
     expect(await got).toBe('yes');
@@ -221,8 +229,8 @@ describe('SocketService', () => {
 
   it('joinRoom, leaveRoom and rooms default to the current client inside a handler', async () => {
     const a = await connect(url);
-    expect(((await a.emitWithAck('join', 'blue')) as string[]).sort()).toEqual(
-      [a.id!, 'blue'].sort(),
+    expect(((await a.emitWithAck('join', 'blue')) as string[]).toSorted()).toEqual(
+      [a.id!, 'blue'].toSorted(),
     );
     // The join is in effect as soon as it resolves.
     const got = next(a, 'blue-news');
