@@ -1,0 +1,73 @@
+/** The servers compared, in table order; `raw` is the baseline every ratio divides by. */
+export const SERVER_KINDS = [
+  'raw',
+  'nest-gateway',
+  'nest-socketio',
+  'nest-socketio-guarded',
+] as const;
+export type ServerKind = (typeof SERVER_KINDS)[number];
+
+/** How a server process is started (passed as JSON in its first argument). */
+export interface ServerConfig {
+  kind: ServerKind;
+  /** Redis URL and channel: the server joins the others through the Redis adapter. */
+  redis?: { url: string; channel: string };
+}
+
+/** Commands the harness sends a server process over IPC. */
+export type ServerCommand =
+  | { id: number; cmd: 'mark' }
+  | { id: number; cmd: 'measure' }
+  | { id: number; cmd: 'memory' }
+  | { id: number; cmd: 'broadcast'; count: number; room?: string }
+  | { id: number; cmd: 'close' };
+
+/** What a server reports about itself, measured from inside its own process. */
+export interface ServerMeasure {
+  /** CPU time (user + system) since the last `mark`, in microseconds. */
+  cpuUs: number;
+  rss: number;
+  heapUsed: number;
+}
+
+/** Commands the harness sends a load generator over IPC. */
+export type LoadCommand =
+  | {
+      id: number;
+      cmd: 'connect';
+      urls: string[];
+      count: number;
+      concurrency: number;
+      auth?: Record<string, unknown>;
+      cookie?: string;
+    }
+  | { id: number; cmd: 'join'; clients: number; room: string }
+  | { id: number; cmd: 'echo'; messages: number; inFlight: number }
+  | { id: number; cmd: 'arm'; perClient: number; clients?: number }
+  | { id: number; cmd: 'wait'; timeoutMs: number }
+  | { id: number; cmd: 'whoami' }
+  | { id: number; cmd: 'close' };
+
+/** The event every broadcast workload emits, and its payload. */
+export const TICK = 'tick';
+export const tickPayload = (n: number) => ({ n, text: 'the quick brown fox jumps over' });
+
+/** An IPC reply: the command's id plus its result, or an error message. */
+export interface Reply {
+  id: number;
+  error?: string;
+  [key: string]: unknown;
+}
+
+/** Serves IPC commands in a child process; each handler's result is sent back with the id. */
+export function serveCommands<C extends { id: number; cmd: string }>(
+  handle: (command: C) => Promise<Record<string, unknown> | void>,
+): void {
+  process.on('message', (command: C) => {
+    handle(command).then(
+      (result) => process.send!({ id: command.id, ...result }),
+      (err: unknown) =>
+        process.send!({ id: command.id, error: err instanceof Error ? err.stack : String(err) }),
+    );
+  });
+}

@@ -1,0 +1,233 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, type as osType, release } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SERVER_KINDS, type ServerKind } from './protocol.js';
+import {
+  connectionSession,
+  FULL,
+  mainSession,
+  METRICS,
+  redisSession,
+  TINY,
+  type Checks,
+  type Figures,
+  type MetricName,
+  type RunEnv,
+  type Sizes,
+} from './workloads.js';
+
+/** Ratio targets to raw socket.io, as issue 7 sets them (per server kind). */
+const TARGETS: { kind: ServerKind; metric: MetricName; max: number; note?: string }[] = [
+  { kind: 'nest-socketio', metric: 'echo.cpuUsPerMsg', max: 1.1 },
+  { kind: 'nest-socketio', metric: 'fanout1k.cpuUsPerDelivery', max: 1.05 },
+  { kind: 'nest-socketio', metric: 'fanout5k.cpuUsPerDelivery', max: 1.05 },
+  { kind: 'nest-socketio', metric: 'room.cpuUsPerDelivery', max: 1.05 },
+  { kind: 'nest-socketio-guarded', metric: 'echo.cpuUsPerMsg', max: 1.25 },
+];
+/** Idle memory: at most raw + 2 KB per connection. */
+const MEMORY_ALLOWANCE = 2048;
+
+interface Args {
+  tiny: boolean;
+  rounds?: number;
+  out?: string;
+  servers: ServerKind[];
+  sessions: string[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = {
+    tiny: false,
+    servers: [...SERVER_KINDS],
+    sessions: ['main', 'connect', 'redis'],
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--tiny') args.tiny = true;
+    else if (arg === '--rounds') args.rounds = Number(argv[++i]);
+    else if (arg === '--out') args.out = argv[++i];
+    else if (arg === '--servers') args.servers = argv[++i].split(',') as ServerKind[];
+    else if (arg === '--sessions') args.sessions = argv[++i].split(',');
+    else
+      throw new Error(
+        `unknown argument ${arg} (--tiny, --rounds N, --out FILE, --servers a,b, --sessions main,connect,redis)`,
+      );
+  }
+  if (!args.servers.includes('raw')) args.servers.unshift('raw');
+  return args;
+}
+
+const median = (values: number[]) => {
+  const sorted = values.toSorted((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+function format(value: number | undefined, unit: string): string {
+  if (value === undefined || !Number.isFinite(value)) return '-';
+  if (unit === 'B') return `${(value / 1024).toFixed(2)} KB`;
+  if (unit === 'µs') return `${value < 10 ? value.toFixed(3) : value.toFixed(1)} µs`;
+  return `${Math.round(value).toLocaleString('en-US')} ${unit}`;
+}
+
+function versionOf(name: string): string {
+  const url = new URL(`../../node_modules/${name}/package.json`, import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+}
+
+function machine() {
+  const cpu = cpus();
+  const pkg = versionOf;
+  return {
+    cpu: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memoryGB: Math.round(totalmem() / 2 ** 30),
+    os: `${osType()} ${release()}`,
+    node: process.version,
+    socketIo: pkg('socket.io'),
+    nestCore: pkg('@nestjs/core'),
+    nestWebsockets: pkg('@nestjs/websockets'),
+  };
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const sizes: Sizes = { ...(args.tiny ? TINY : FULL) };
+  if (args.rounds) sizes.rounds = args.rounds;
+  const env: RunEnv = {
+    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    serverFlags: (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean),
+  };
+  const kinds = args.servers;
+  const rounds: Record<ServerKind, Figures[]> = Object.fromEntries(
+    kinds.map((k) => [k, [] as Figures[]]),
+  ) as Record<ServerKind, Figures[]>;
+  const checks: Partial<Record<ServerKind, Checks>> = {};
+  const started = Date.now();
+
+  for (let round = 0; round < sizes.rounds; round++) {
+    // Interleave: each round starts with a different server, so drift in the machine's load
+    // spreads over all of them.
+    const order = kinds.map((_, i) => kinds[(i + round) % kinds.length]);
+    const figures = new Map<ServerKind, Figures>(order.map((k) => [k, {}]));
+    for (const session of args.sessions) {
+      for (const kind of order) {
+        const into = figures.get(kind)!;
+        if (session === 'main') {
+          const [mainFigures, check] = await mainSession(kind, sizes, env);
+          Object.assign(into, mainFigures);
+          checks[kind] = { ...checks[kind], ...check };
+        } else if (session === 'connect') {
+          Object.assign(into, await connectionSession(kind, sizes, env));
+        } else if (session === 'redis') {
+          Object.assign(into, await redisSession(kind, sizes, env, round));
+        }
+        process.stderr.write(`round ${round + 1}/${sizes.rounds} ${session} ${kind} done\n`);
+      }
+    }
+    for (const kind of kinds) rounds[kind].push(figures.get(kind)!);
+  }
+
+  const metrics = (Object.keys(METRICS) as MetricName[]).filter((m) =>
+    rounds.raw.some((r) => r[m] !== undefined),
+  );
+  const medians = {} as Record<ServerKind, Figures>;
+  const ratios = {} as Record<ServerKind, Figures>;
+  for (const kind of kinds) {
+    medians[kind] = {};
+    ratios[kind] = {};
+    for (const m of metrics) {
+      const values = rounds[kind].map((r) => r[m]).filter((v): v is number => v !== undefined);
+      if (!values.length) continue;
+      medians[kind][m] = median(values);
+      ratios[kind][m] = medians[kind][m]! / medians.raw[m]!;
+    }
+  }
+  const targets = [
+    ...TARGETS.filter((t) => kinds.includes(t.kind) && medians[t.kind][t.metric] !== undefined).map(
+      (t) => ({
+        kind: t.kind,
+        metric: t.metric,
+        target: `<= ${t.max.toFixed(2)} x raw`,
+        actual: Number(ratios[t.kind][t.metric]!.toFixed(3)),
+        met: ratios[t.kind][t.metric]! <= t.max,
+      }),
+    ),
+    ...(['nest-socketio', 'nest-socketio-guarded'] as const)
+      .filter((k) => kinds.includes(k) && medians[k]['idle.heapBytesPerConn'] !== undefined)
+      .map((kind) => {
+        const extra =
+          medians[kind]['idle.heapBytesPerConn']! - medians.raw['idle.heapBytesPerConn']!;
+        return {
+          kind,
+          metric: 'idle.heapBytesPerConn',
+          target: `<= raw + ${MEMORY_ALLOWANCE} B`,
+          actual: Math.round(extra),
+          met: extra <= MEMORY_ALLOWANCE,
+        };
+      }),
+  ];
+
+  const result = {
+    date: new Date(started).toISOString(),
+    durationS: Math.round((Date.now() - started) / 1000),
+    machine: machine(),
+    sizes,
+    servers: kinds,
+    checks,
+    metrics: Object.fromEntries(metrics.map((m) => [m, METRICS[m]])),
+    rounds,
+    medians,
+    ratios,
+    targets,
+  };
+
+  printTable(kinds, metrics, medians, ratios);
+  for (const t of targets) {
+    console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.kind} ${t.metric}: ${t.actual} (${t.target})`);
+  }
+  if (checks['nest-socketio-guarded']) {
+    console.log(
+      `sessions live in nest-socketio-guarded: ${checks['nest-socketio-guarded'].sessionsLive}`,
+    );
+  }
+  const stamp = result.date.replace(/[:.]/g, '-');
+  const out =
+    args.out ?? fileURLToPath(new URL(`../../bench/results/${stamp}.json`, import.meta.url));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`results: ${out}`);
+}
+
+function printTable(
+  kinds: ServerKind[],
+  metrics: MetricName[],
+  medians: Record<ServerKind, Figures>,
+  ratios: Record<ServerKind, Figures>,
+) {
+  const header = ['median of rounds', ...kinds];
+  const rows = metrics.map((m) => {
+    const { label, unit } = METRICS[m];
+    return [
+      label,
+      ...kinds.map((k) => {
+        const value = format(medians[k][m], unit);
+        return k === 'raw' ? value : `${value} (${ratios[k][m]?.toFixed(2)}x)`;
+      }),
+    ];
+  });
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of rows) console.log(line(row));
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

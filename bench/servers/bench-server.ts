@@ -1,0 +1,23 @@
+import { createClient } from 'redis';
+import { createAdapter } from '@socket.io/redis-adapter';
+
+/** What the harness needs from each server under test. */
+export interface BenchServer {
+  readonly port: number;
+  /** One broadcast, through the framework's own API, to the namespace or a room. */
+  broadcast(event: string, data: unknown, room?: string): void;
+  close(): Promise<void>;
+}
+
+/** A socket.io Redis adapter factory, as a user of raw socket.io or Nest's IoAdapter builds it. */
+export async function redisAdapter(redis: { url: string; channel: string }) {
+  const pub = createClient({ url: redis.url });
+  const sub = pub.duplicate();
+  await Promise.all([pub.connect(), sub.connect()]);
+  return {
+    adapter: createAdapter(pub, sub, { key: redis.channel }),
+    close: async () => {
+      await Promise.allSettled([pub.quit(), sub.quit()]);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import type { ServerCommand, ServerConfig } from '../protocol.js';
+import { serveCommands } from '../protocol.js';
+import type { BenchServer } from './bench-server.js';
+
+/**
+ * A server process under test. It measures itself (CPU time, RSS, heap) and reports over IPC,
+ * so the load generator's own cost never enters its figures.
+ */
+async function start(config: ServerConfig): Promise<BenchServer> {
+  switch (config.kind) {
+    case 'raw':
+      return (await import('./raw.js')).startRaw(config);
+    case 'nest-gateway':
+      return (await import('./nest-gateway.js')).startNestGateway(config);
+    case 'nest-socketio':
+      return (await import('./nest-socketio.js')).startNestSocketIO(config, false);
+    case 'nest-socketio-guarded':
+      return (await import('./nest-socketio.js')).startNestSocketIO(config, true);
+  }
+}
+
+function settle(): void {
+  // Run with --expose-gc: a few full collections so the heap holds only what is alive.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) gc?.();
+}
+
+const config = JSON.parse(process.argv[2]) as ServerConfig;
+const server = await start(config);
+let cpuMark = process.cpuUsage();
+
+serveCommands<ServerCommand>(async (command) => {
+  switch (command.cmd) {
+    case 'mark':
+      settle();
+      cpuMark = process.cpuUsage();
+      return;
+    case 'measure': {
+      const cpu = process.cpuUsage(cpuMark);
+      const { rss, heapUsed } = process.memoryUsage();
+      return { cpuUs: cpu.user + cpu.system, rss, heapUsed };
+    }
+    case 'memory': {
+      settle();
+      const { rss, heapUsed } = process.memoryUsage();
+      return { cpuUs: 0, rss, heapUsed };
+    }
+    case 'broadcast': {
+      const { count, room } = command;
+      const { TICK, tickPayload } = await import('../protocol.js');
+      for (let i = 0; i < count; i++) {
+        server.broadcast(TICK, tickPayload(i), room);
+        // Let the event loop flush writes, as a server emitting from timers or requests would.
+        if (i % 8 === 7) await new Promise((resolve) => setImmediate(resolve));
+      }
+      return;
+    }
+    case 'close':
+      await server.close();
+      setImmediate(() => process.exit(0));
+      return;
+  }
+});
+process.send!({ id: 0, ready: true, port: server.port });

@@ -1,0 +1,108 @@
+import 'reflect-metadata';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  Req,
+  type CanActivate,
+  type DynamicModule,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import session from 'express-session';
+import type { Socket } from 'socket.io';
+import {
+  SocketContext,
+  SocketIOModule,
+  SocketService,
+  UseConnectionGuards,
+  type SocketIOModuleOptions,
+} from '../../lib/index.js';
+import type { ServerConfig } from '../protocol.js';
+import { redisAdapter, type BenchServer } from './bench-server.js';
+
+/** The token the load generator sends in `auth`; anything else is refused. */
+export const BENCH_TOKEN = 'bench-token';
+
+@Injectable()
+class TokenGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    return context.switchToWs().getClient<Socket>().handshake.auth?.token === BENCH_TOKEN;
+  }
+}
+
+function gateway(guarded: boolean) {
+  @WebSocketGateway()
+  class BenchGateway {
+    constructor(private readonly ctx: SocketContext) {}
+
+    @SubscribeMessage('echo')
+    echo(@MessageBody() data: unknown) {
+      return data;
+    }
+
+    @SubscribeMessage('join')
+    async join(@MessageBody() room: string) {
+      await this.ctx.joinRoom(room);
+      return true;
+    }
+
+    /** What the session holds: proves sessions are live in the guarded variant. */
+    @SubscribeMessage('whoami')
+    whoami() {
+      return { user: this.ctx.session.user ?? null };
+    }
+  }
+  if (guarded) UseConnectionGuards(TokenGuard)(BenchGateway);
+  return BenchGateway;
+}
+
+@Controller()
+class LoginController {
+  @Get('login')
+  login(@Req() req: { session: Record<string, unknown> }) {
+    req.session.user = 'bench-user';
+    return { ok: true };
+  }
+}
+
+/** A nest-socketio gateway; `guarded` adds a connection guard and managed sessions. */
+export async function startNestSocketIO(
+  config: ServerConfig,
+  guarded: boolean,
+): Promise<BenchServer> {
+  const redis = config.redis ? await redisAdapter(config.redis) : undefined;
+  const sessionMiddleware = guarded
+    ? session({ secret: 'bench', resave: false, saveUninitialized: false })
+    : undefined;
+  const options: SocketIOModuleOptions = {};
+  if (redis) options.adapter = redis.adapter;
+  if (sessionMiddleware) {
+    options.session = sessionMiddleware;
+    options.manageSession = true;
+  }
+  @Module({
+    imports: [SocketIOModule.forRoot(options) as DynamicModule],
+    providers: [gateway(guarded), TokenGuard],
+    controllers: guarded ? [LoginController] : [],
+  })
+  // oxlint-disable-next-line typescript/no-extraneous-class -- a Nest module is a decorated empty class
+  class BenchModule {}
+  const app = await NestFactory.create(BenchModule, { logger: false });
+  if (sessionMiddleware) app.use(sessionMiddleware);
+  await app.listen(0, '127.0.0.1');
+  const sockets = app.get(SocketService);
+  return {
+    port: app.getHttpServer().address().port,
+    broadcast: (event, data, room) => {
+      if (room) sockets.emit(event, data, { to: room });
+      else sockets.emit(event, data);
+    },
+    close: async () => {
+      await app.close();
+      await redis?.close();
+    },
+  };
+}

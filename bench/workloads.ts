@@ -1,0 +1,285 @@
+import { fileURLToPath } from 'node:url';
+import { Child } from './child.js';
+import type { Reply, ServerConfig, ServerKind, ServerMeasure } from './protocol.js';
+
+/** Sizes of one run; `FULL` by default, `TINY` for the test suite. */
+export interface Sizes {
+  rounds: number;
+  echoClients: number;
+  echoInFlight: number;
+  echoWarmup: number;
+  echoMessages: number;
+  fanoutSmall: number;
+  fanoutSmallBroadcasts: number;
+  fanoutLarge: number;
+  fanoutLargeBroadcasts: number;
+  roomClients: number;
+  roomMembers: number;
+  roomBroadcasts: number;
+  redisClients: number;
+  redisBroadcasts: number;
+  idleClients: number;
+  connectConcurrency: number;
+}
+
+export const FULL: Sizes = {
+  rounds: 5,
+  echoClients: 50,
+  echoInFlight: 4,
+  echoWarmup: 5_000,
+  echoMessages: 40_000,
+  fanoutSmall: 1_000,
+  fanoutSmallBroadcasts: 200,
+  fanoutLarge: 5_000,
+  fanoutLargeBroadcasts: 40,
+  roomClients: 2_000,
+  roomMembers: 100,
+  roomBroadcasts: 2_000,
+  redisClients: 1_000,
+  redisBroadcasts: 100,
+  idleClients: 5_000,
+  connectConcurrency: 50,
+};
+
+export const TINY: Sizes = {
+  rounds: 1,
+  echoClients: 5,
+  echoInFlight: 2,
+  echoWarmup: 20,
+  echoMessages: 100,
+  fanoutSmall: 10,
+  fanoutSmallBroadcasts: 5,
+  fanoutLarge: 20,
+  fanoutLargeBroadcasts: 5,
+  roomClients: 15,
+  roomMembers: 4,
+  roomBroadcasts: 5,
+  redisClients: 6,
+  redisBroadcasts: 5,
+  idleClients: 30,
+  connectConcurrency: 10,
+};
+
+/** Every figure the table shows: its unit, whether lower is better, and its target ratio. */
+export const METRICS = {
+  'echo.cpuUsPerMsg': { label: 'echo: server CPU per request+ack', unit: 'µs' },
+  'echo.msgPerSec': { label: 'echo: throughput (wall clock)', unit: 'msg/s', higher: true },
+  'fanout1k.cpuUsPerDelivery': { label: 'fan-out to 1,000: CPU per delivered msg', unit: 'µs' },
+  'fanout5k.cpuUsPerDelivery': { label: 'fan-out to 5,000: CPU per delivered msg', unit: 'µs' },
+  'room.cpuUsPerDelivery': { label: 'room of 100 in 2,000: CPU per delivered msg', unit: 'µs' },
+  'redis.cpuUsPerDelivery': { label: 'Redis, 2 processes: CPU per delivered msg', unit: 'µs' },
+  'idle.heapBytesPerConn': { label: 'idle memory per connection (heap)', unit: 'B' },
+  'idle.rssBytesPerConn': { label: 'idle memory per connection (RSS)', unit: 'B' },
+  'connect.cpuUsPerConn': { label: 'connection set-up: server CPU per connection', unit: 'µs' },
+  'connect.connPerSec': {
+    label: 'connection set-up rate (wall clock)',
+    unit: 'conn/s',
+    higher: true,
+  },
+} as const satisfies Record<string, { label: string; unit: string; higher?: boolean }>;
+export type MetricName = keyof typeof METRICS;
+export type Figures = Partial<Record<MetricName, number>>;
+
+/** What a session checked besides the figures (e.g. that sessions were live). */
+export interface Checks {
+  sessionsLive?: boolean;
+}
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const SERVER_MAIN = here('./servers/main.js');
+const LOAD_MAIN = here('./load.js');
+
+/** Options of a run that reach the child processes. */
+export interface RunEnv {
+  redisUrl: string;
+  /** Extra node flags for server processes, e.g. `--cpu-prof`. */
+  serverFlags: string[];
+}
+
+async function startServer(config: ServerConfig, env: RunEnv, tag = ''): Promise<[Child, number]> {
+  const child = new Child(
+    `server ${config.kind}${tag}`,
+    SERVER_MAIN,
+    [JSON.stringify(config)],
+    ['--expose-gc', ...env.serverFlags],
+  );
+  const ready = await child.ready;
+  return [child, ready.port as number];
+}
+
+async function startLoad(): Promise<Child> {
+  const child = new Child('load generator', LOAD_MAIN, [], ['--max-old-space-size=4096']);
+  await child.ready;
+  return child;
+}
+
+interface ClientAccess {
+  auth?: Record<string, unknown>;
+  cookie?: string;
+}
+
+/** The guarded variant wants a token and, with sessions, the cookie of a logged-in user. */
+async function clientAccess(kind: ServerKind, port: number): Promise<ClientAccess> {
+  if (kind !== 'nest-socketio-guarded') return {};
+  const res = await fetch(`http://127.0.0.1:${port}/login`);
+  const cookie = res.headers.get('set-cookie')?.split(';')[0];
+  return { auth: { token: 'bench-token' }, cookie };
+}
+
+const measure = (server: Child) => server.request<Reply & ServerMeasure>({ cmd: 'measure' });
+
+async function broadcastRound(
+  server: Child,
+  load: Child,
+  count: number,
+  members: number,
+  room?: string,
+): Promise<number> {
+  await load.request({ cmd: 'arm', perClient: count, clients: members });
+  await server.request({ cmd: 'broadcast', count, room });
+  const got = await load.request({ cmd: 'wait', timeoutMs: 120_000 });
+  if (got.stray !== 0) throw new Error(`${got.stray} ticks reached clients outside the room`);
+  return got.received as number;
+}
+
+/** CPU per delivered message of `count` broadcasts (after a warm-up of a few). */
+async function fanout(server: Child, load: Child, count: number, members: number, room?: string) {
+  await broadcastRound(server, load, Math.min(count, 5), members, room);
+  await server.request({ cmd: 'mark' });
+  const received = await broadcastRound(server, load, count, members, room);
+  const { cpuUs } = await measure(server);
+  return cpuUs / received;
+}
+
+/**
+ * One server process and one load generator: echo, then fan-out to the small crowd, a room of
+ * the room crowd, and fan-out to the large crowd, growing the crowd between steps.
+ */
+export async function mainSession(
+  kind: ServerKind,
+  sizes: Sizes,
+  env: RunEnv,
+): Promise<[Figures, Checks]> {
+  const [server, port] = await startServer({ kind }, env);
+  const load = await startLoad();
+  try {
+    const access = clientAccess(kind, port);
+    const url = `http://127.0.0.1:${port}`;
+    const connect = async (count: number) =>
+      load.request({
+        cmd: 'connect',
+        urls: [url],
+        count,
+        concurrency: sizes.connectConcurrency,
+        ...(await access),
+      });
+    const figures: Figures = {};
+    await connect(sizes.echoClients);
+    const checks: Checks = {};
+    if (kind === 'nest-socketio-guarded') {
+      const who = await load.request({ cmd: 'whoami' });
+      checks.sessionsLive = who.user === 'bench-user';
+    }
+    const inFlight = sizes.echoInFlight;
+    await load.request({ cmd: 'echo', messages: sizes.echoWarmup, inFlight });
+    await server.request({ cmd: 'mark' });
+    const echo = await load.request({ cmd: 'echo', messages: sizes.echoMessages, inFlight });
+    const { cpuUs } = await measure(server);
+    if (echo.bad !== 0) throw new Error(`${echo.bad} echo acks carried the wrong payload`);
+    figures['echo.cpuUsPerMsg'] = cpuUs / (echo.acks as number);
+    figures['echo.msgPerSec'] = ((echo.acks as number) / (echo.ms as number)) * 1000;
+
+    await connect(sizes.fanoutSmall - sizes.echoClients);
+    figures['fanout1k.cpuUsPerDelivery'] = await fanout(
+      server,
+      load,
+      sizes.fanoutSmallBroadcasts,
+      sizes.fanoutSmall,
+    );
+
+    await connect(sizes.roomClients - sizes.fanoutSmall);
+    await load.request({ cmd: 'join', clients: sizes.roomMembers, room: 'bench-room' });
+    figures['room.cpuUsPerDelivery'] = await fanout(
+      server,
+      load,
+      sizes.roomBroadcasts,
+      sizes.roomMembers,
+      'bench-room',
+    );
+
+    await connect(sizes.fanoutLarge - sizes.roomClients);
+    figures['fanout5k.cpuUsPerDelivery'] = await fanout(
+      server,
+      load,
+      sizes.fanoutLargeBroadcasts,
+      sizes.fanoutLarge,
+    );
+    return [figures, checks];
+  } finally {
+    await load.stop();
+    await server.stop();
+  }
+}
+
+/** A fresh server: connection set-up cost and rate, then idle memory per connection. */
+export async function connectionSession(
+  kind: ServerKind,
+  sizes: Sizes,
+  env: RunEnv,
+): Promise<Figures> {
+  const [server, port] = await startServer({ kind }, env);
+  const load = await startLoad();
+  try {
+    const access = await clientAccess(kind, port);
+    const url = `http://127.0.0.1:${port}`;
+    const concurrency = sizes.connectConcurrency;
+    // A first batch warms up the code paths before anything is measured.
+    await load.request({ cmd: 'connect', urls: [url], count: concurrency, concurrency, ...access });
+    const before = await server.request<Reply & ServerMeasure>({ cmd: 'memory' });
+    await server.request({ cmd: 'mark' });
+    const count = sizes.idleClients - concurrency;
+    const done = await load.request({ cmd: 'connect', urls: [url], count, concurrency, ...access });
+    const { cpuUs } = await measure(server);
+    const after = await server.request<Reply & ServerMeasure>({ cmd: 'memory' });
+    return {
+      'connect.cpuUsPerConn': cpuUs / count,
+      'connect.connPerSec': (count / (done.ms as number)) * 1000,
+      'idle.heapBytesPerConn': (after.heapUsed - before.heapUsed) / count,
+      'idle.rssBytesPerConn': (after.rss - before.rss) / count,
+    };
+  } finally {
+    await load.stop();
+    await server.stop();
+  }
+}
+
+/** Two server processes joined by the Redis adapter; one broadcasts, both deliver. */
+export async function redisSession(
+  kind: ServerKind,
+  sizes: Sizes,
+  env: RunEnv,
+  round: number,
+): Promise<Figures> {
+  const redis = { url: env.redisUrl, channel: `nest-socketio-bench-${process.pid}-${round}` };
+  const [[a, portA], [b, portB]] = await Promise.all([
+    startServer({ kind, redis }, env, ' A'),
+    startServer({ kind, redis }, env, ' B'),
+  ]);
+  const load = await startLoad();
+  try {
+    const access = await clientAccess(kind, portA);
+    const urls = [`http://127.0.0.1:${portA}`, `http://127.0.0.1:${portB}`];
+    const count = sizes.redisClients;
+    const concurrency = sizes.connectConcurrency;
+    await load.request({ cmd: 'connect', urls, count, concurrency, ...access });
+    // The warm-up also proves both processes are subscribed before anything is measured.
+    await broadcastRound(a, load, Math.min(5, sizes.redisBroadcasts), count);
+    await Promise.all([a.request({ cmd: 'mark' }), b.request({ cmd: 'mark' })]);
+    const received = await broadcastRound(a, load, sizes.redisBroadcasts, count);
+    const [ma, mb] = await Promise.all([measure(a), measure(b)]);
+    return { 'redis.cpuUsPerDelivery': (ma.cpuUs + mb.cpuUs) / received };
+  } finally {
+    await load.stop();
+    await Promise.all([a.stop(), b.stop()]);
+  }
+}
