@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+// Our own build directory, so a run of `npm run bench` at the same time is not disturbed.
+const outDir = join(root, `dist-bench-test-${process.pid}`);
+const resultsDir = mkdtempSync(join(tmpdir(), 'nest-socketio-bench-'));
+
+const SERVERS = ['raw', 'nest-gateway', 'nest-socketio', 'nest-socketio-guarded'];
+const METRICS = [
+  'echo.cpuUsPerMsg',
+  'echo.msgPerSec',
+  'fanout1k.cpuUsPerDelivery',
+  'fanout5k.cpuUsPerDelivery',
+  'room.cpuUsPerDelivery',
+  'redis.cpuUsPerDelivery',
+  'idle.heapBytesPerConn',
+  'idle.rssBytesPerConn',
+  'connect.cpuUsPerConn',
+  'connect.connPerSec',
+];
+
+describe('npm run bench (tiny sizes)', () => {
+  afterAll(() => {
+    rmSync(outDir, { recursive: true, force: true });
+    rmSync(resultsDir, { recursive: true, force: true });
+  });
+
+  it('measures every server on every workload and writes a well-formed result', async () => {
+    const tsc = join(root, 'node_modules/typescript/bin/tsc');
+    await run(process.execPath, [tsc, '-p', 'bench/tsconfig.json', '--outDir', outDir], {
+      cwd: root,
+    });
+    const out = join(resultsDir, 'tiny.json');
+    const { stdout } = await run(
+      process.execPath,
+      [join(outDir, 'bench/run.js'), '--tiny', '--out', out],
+      { cwd: root, timeout: 120_000 },
+    );
+
+    const result = JSON.parse(readFileSync(out, 'utf8'));
+    expect(result.servers).toEqual(SERVERS);
+    expect(Object.keys(result.metrics)).toEqual(METRICS);
+    expect(result.machine.cores).toBeGreaterThan(0);
+    expect(result.sizes.rounds).toBe(1);
+    for (const server of SERVERS) {
+      expect(result.rounds[server]).toHaveLength(1);
+      for (const metric of METRICS) {
+        const median = result.medians[server][metric];
+        expect(Number.isFinite(median), `${server} ${metric}`).toBe(true);
+        // Memory deltas can be ~0 at tiny sizes; CPU and rates must be real measurements.
+        if (!metric.startsWith('idle.')) expect(median, `${server} ${metric}`).toBeGreaterThan(0);
+        expect(result.ratios[server][metric]).toBeCloseTo(median / result.medians.raw[metric], 9);
+      }
+    }
+    expect(result.ratios.raw['echo.cpuUsPerMsg']).toBe(1);
+    expect(typeof result.checks['nest-socketio-guarded'].sessionsLive).toBe('boolean');
+    expect(result.targets.map((t: { metric: string }) => t.metric)).toContain('echo.cpuUsPerMsg');
+    // The table on stdout names every server and shows ratios to raw.
+    for (const server of SERVERS) expect(stdout).toContain(server);
+    expect(stdout).toMatch(/echo: server CPU per request\+ack .*\(\d+\.\d\dx\)/);
+  });
+});
