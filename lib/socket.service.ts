@@ -152,7 +152,7 @@ export class SocketService<
   async closeRoom(room: string, namespace?: string): Promise<void> {
     const ns = this.namespaceOf(namespace);
     this.operator(ns).to(room).socketsLeave(room);
-    await this.host.remote.settle(ns);
+    await this.host.remote.settle(ns, room);
   }
 
   /**

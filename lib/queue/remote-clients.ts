@@ -9,8 +9,8 @@ export interface RemoteClients {
   leave(namespace: string, sid: string, room: string): Promise<void>;
   rooms(namespace: string, sid: string): Promise<string[]>;
   disconnect(namespace: string, sid: string): Promise<void>;
-  /** Resolves once a broadcast room change has reached every process. */
-  settle(namespace: string): Promise<void>;
+  /** Resolves once a broadcast room change (of `room`, when given) has reached every process. */
+  settle(namespace: string, room?: string): Promise<void>;
 }
 
 /** `RemoteClients` of a single process: every sid not served here is unknown. */

@@ -1,0 +1,34 @@
+import type { LoggerService } from '@nestjs/common';
+import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
+import type { MessageQueue } from './message-queue.interface.js';
+import { createPostgresQueue } from './postgres-queue.js';
+import { queueEndpoint } from './queue-endpoint.js';
+import { createRedisQueue } from './redis-queue.js';
+import { ClusterClients } from './cluster-clients.js';
+
+/** Default prefix of every message-queue key and channel. */
+export const DEFAULT_CHANNEL = 'nest-socketio';
+
+/**
+ * The message queue the options ask for, connected: undefined without one (one process, in
+ * memory). A custom `adapter` needs no connection of ours, only the cluster room helpers.
+ */
+export async function createMessageQueue(
+  options: SocketIOModuleOptions,
+  logger: LoggerService,
+): Promise<MessageQueue | undefined> {
+  const channel = options.channel ?? DEFAULT_CHANNEL;
+  const emitterOnly = options.emitterOnly === true;
+  if (options.adapter !== undefined && !emitterOnly) {
+    return {
+      adapter: options.adapter,
+      remoteClients: (server) => new ClusterClients(server),
+      close: async () => {},
+    };
+  }
+  if (!options.messageQueue) return undefined;
+  const endpoint = queueEndpoint(options.messageQueue);
+  return endpoint.type === 'postgres'
+    ? createPostgresQueue(endpoint, channel, emitterOnly, logger)
+    : createRedisQueue(endpoint, channel, emitterOnly, logger);
+}

@@ -1,0 +1,38 @@
+import type { EmitterOperator } from './message-queue.interface.js';
+import type { RemoteClients } from './remote-clients.js';
+
+/**
+ * `RemoteClients` of an emitter-only worker: it cannot ask the servers anything, so a change
+ * resolves once the queue accepted it, in order before any later emit of this worker.
+ */
+export class EmitterClients implements RemoteClients {
+  constructor(
+    private readonly emitter: (namespace: string) => EmitterOperator,
+    private readonly flush: () => Promise<void>,
+  ) {}
+
+  async join(namespace: string, sid: string, room: string | string[]): Promise<void> {
+    this.emitter(namespace).in(sid).socketsJoin(room);
+    await this.flush();
+  }
+
+  async leave(namespace: string, sid: string, room: string): Promise<void> {
+    this.emitter(namespace).in(sid).socketsLeave(room);
+    await this.flush();
+  }
+
+  async rooms(): Promise<string[]> {
+    throw new Error(
+      'SocketService.rooms() needs a Socket.IO server; it is not available with emitterOnly: true',
+    );
+  }
+
+  async disconnect(namespace: string, sid: string): Promise<void> {
+    this.emitter(namespace).in(sid).disconnectSockets();
+    await this.flush();
+  }
+
+  async settle(): Promise<void> {
+    await this.flush();
+  }
+}

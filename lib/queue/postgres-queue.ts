@@ -1,0 +1,102 @@
+import type { LoggerService } from '@nestjs/common';
+import type { Server } from 'socket.io';
+import { loadOptional } from '../load-optional.js';
+import { ClusterClients } from './cluster-clients.js';
+import { EmitterClients } from './emitter-clients.js';
+import type { EmitterOperator, MessageQueue } from './message-queue.interface.js';
+import { withoutSecrets, type QueueEndpoint } from './queue-endpoint.js';
+
+/** The part of a `pg` pool this file uses. */
+interface Pool {
+  query(sql: string, params?: unknown[]): Promise<{ rows: any[] }>;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  end(): Promise<void>;
+}
+
+const DEFAULT_TABLE = 'socket_io_attachments';
+
+/** Builds the PostgreSQL message queue (LISTEN/NOTIFY), or a worker's emitter on it. */
+export async function createPostgresQueue(
+  endpoint: QueueEndpoint,
+  channel: string,
+  emitterOnly: boolean,
+  logger: LoggerService,
+): Promise<MessageQueue> {
+  const pg = await loadOptional<any>('pg', 'messageQueue (postgres)');
+  const Pool = (pg.Pool ?? pg.default?.Pool) as new (options: Record<string, unknown>) => Pool;
+  // A worker publishes on one connection, so its changes and emits arrive in the order it made them.
+  const pool = new Pool({
+    connectionString: endpoint.url,
+    connectionTimeoutMillis: 5000,
+    ...(emitterOnly ? { max: 1 } : {}),
+  });
+  const report = (err: Error) =>
+    logger.error(
+      `Message queue: ${endpoint.label}: ${withoutSecrets(String(err?.message ?? err), endpoint.url)}. Local clients are still served; retrying.`,
+    );
+  // Idle and checked-out connections (the adapter's LISTEN connection) must not crash the process.
+  pool.on('error', report);
+  pool.on('connect', (client: { on(e: string, l: (err: Error) => void): void }) =>
+    client.on('error', report),
+  );
+  const tableName = String(endpoint.adapterOptions.tableName ?? DEFAULT_TABLE);
+  try {
+    await createAttachmentTable(pool, tableName);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    const reason = withoutSecrets(String((err as Error)?.message ?? err), endpoint.url);
+    throw new Error(
+      `SocketIOModule: cannot reach the message queue, ${endpoint.label}: ${reason || 'connection refused'}`,
+      { cause: err },
+    );
+  }
+  const options = { channelPrefix: channel, tableName, ...endpoint.adapterOptions };
+  const close = () => pool.end().catch(() => undefined);
+  if (emitterOnly) {
+    const { Emitter } = await loadOptional<any>('@socket.io/postgres-emitter', 'emitterOnly: true');
+    const emitters = new Map<string, EmitterOperator>();
+    // Emitter.of() forgets the options (the channel prefix): build one per namespace instead.
+    const emitter = (namespace: string): EmitterOperator => {
+      let e = emitters.get(namespace);
+      if (!e)
+        emitters.set(namespace, (e = new Emitter(pool, namespace, options) as EmitterOperator));
+      return e;
+    };
+    const flush = async () => {
+      await pool.query('SELECT 1');
+    };
+    return {
+      emitter,
+      remoteClients: () => new EmitterClients(emitter, flush),
+      close: async () => {
+        await flush().catch(() => undefined);
+        await close();
+      },
+    };
+  }
+  const { createAdapter } = await loadOptional<any>(
+    '@socket.io/postgres-adapter',
+    'messageQueue (postgres)',
+  );
+  return {
+    adapter: createAdapter(pool, { errorHandler: report, ...options }),
+    remoteClients: (server: Server | undefined) => new ClusterClients(server),
+    close,
+  };
+}
+
+/** Large and binary packets travel through this table; created here so users need no migration. */
+async function createAttachmentTable(pool: Pool, table: string): Promise<void> {
+  if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(table)) {
+    throw new Error(`adapterOptions.tableName "${table}" is not a plain SQL identifier`);
+  }
+  try {
+    await pool.query(
+      `CREATE TABLE IF NOT EXISTS ${table} (id bigserial UNIQUE, created_at timestamptz DEFAULT NOW(), payload bytea)`,
+    );
+  } catch (err) {
+    // Two processes starting together may race on IF NOT EXISTS: the table exists either way.
+    const code = (err as { code?: string }).code;
+    if (code !== '23505' && code !== '42P07') throw err;
+  }
+}

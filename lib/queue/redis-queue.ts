@@ -1,0 +1,209 @@
+import type { LoggerService } from '@nestjs/common';
+import type { Server } from 'socket.io';
+import { loadOptional } from '../load-optional.js';
+import { ClusterClients } from './cluster-clients.js';
+import { EmitterClients } from './emitter-clients.js';
+import type { EmitterOperator, MessageQueue } from './message-queue.interface.js';
+import { withoutSecrets, type QueueEndpoint } from './queue-endpoint.js';
+
+/** The part of a node-redis client this file uses. */
+interface RedisClient {
+  connect(): Promise<unknown>;
+  duplicate(): RedisClient;
+  close(): Promise<void>;
+  destroy(): void;
+  ping(): Promise<unknown>;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  readonly isOpen: boolean;
+  [command: string]: any;
+}
+
+interface RedisModule {
+  createClient(options: Record<string, unknown>): RedisClient;
+}
+
+/** Attempts at start-up before giving up with an error naming the server. */
+const STARTUP_ATTEMPTS = 3;
+
+/** Builds the Redis message queue: pub/sub, sharded pub/sub or streams, or a worker's emitter. */
+export async function createRedisQueue(
+  endpoint: QueueEndpoint,
+  channel: string,
+  emitterOnly: boolean,
+  logger: LoggerService,
+): Promise<MessageQueue> {
+  const redis = await loadOptional<RedisModule>('redis', `messageQueue (${endpoint.type})`);
+  const clients: RedisClient[] = [];
+  const close = async () => {
+    await Promise.allSettled(clients.map((c) => closeClient(c)));
+  };
+  try {
+    const pub = await connectClient(redis, endpoint, logger, 'publisher');
+    clients.push(pub);
+    if (emitterOnly) return await redisEmitterQueue(pub, endpoint, channel, close);
+    const options = endpoint.adapterOptions;
+    if (endpoint.type === 'redis-streams') {
+      const { createAdapter } = await loadOptional<any>(
+        '@socket.io/redis-streams-adapter',
+        'messageQueue (redis-streams)',
+      );
+      return clusterQueue(
+        createAdapter(pub, { streamName: channel, channelPrefix: channel, ...options }),
+        close,
+      );
+    }
+    const sub = await connectClient(redis, endpoint, logger, 'subscriber');
+    clients.push(sub);
+    const pkg = await loadOptional<any>(
+      '@socket.io/redis-adapter',
+      `messageQueue (${endpoint.type})`,
+    );
+    const safePub = catchingPublishes(pub, endpoint, logger);
+    const adapter =
+      endpoint.type === 'redis-sharded'
+        ? pkg.createShardedAdapter(safePub, sub, { channelPrefix: channel, ...options })
+        : pkg.createAdapter(safePub, sub, { key: channel, ...options });
+    return clusterQueue(adapter, close);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+function clusterQueue(adapter: unknown, close: () => Promise<void>): MessageQueue {
+  return {
+    adapter,
+    remoteClients: (server: Server | undefined) => new ClusterClients(server),
+    close,
+  };
+}
+
+async function redisEmitterQueue(
+  client: RedisClient,
+  endpoint: QueueEndpoint,
+  channel: string,
+  close: () => Promise<void>,
+): Promise<MessageQueue> {
+  if (endpoint.type === 'redis-streams') {
+    throw new Error(
+      'SocketIOModule: emitterOnly: true works with the redis and postgres message queues; redis-streams has no emitter',
+    );
+  }
+  const { Emitter } = await loadOptional<any>('@socket.io/redis-emitter', 'emitterOnly: true');
+  const emitters = new Map<string, EmitterOperator>();
+  const emitter = (namespace: string): EmitterOperator => {
+    let e = emitters.get(namespace);
+    if (!e) {
+      e = new Emitter(client, { key: channel, ...endpoint.adapterOptions }, namespace);
+      emitters.set(namespace, e!);
+    }
+    return e!;
+  };
+  // Commands run in order on one connection: a PING answered means every publish before it was.
+  const flush = async () => {
+    await client.ping();
+  };
+  return {
+    emitter,
+    remoteClients: () => new EmitterClients(emitter, flush),
+    close: async () => {
+      await flush().catch(() => undefined);
+      await close();
+    },
+  };
+}
+
+/**
+ * Connects a client that fails fast at start-up (naming the server, never the password) and,
+ * once connected, survives outages: it logs the loss, reconnects with a backoff and logs the return.
+ */
+async function connectClient(
+  redis: RedisModule,
+  endpoint: QueueEndpoint,
+  logger: LoggerService,
+  role: string,
+): Promise<RedisClient> {
+  let ready = false;
+  let lost = false;
+  let lastError: unknown;
+  const client = redis.createClient({
+    url: endpoint.url,
+    socket: {
+      connectTimeout: 5000,
+      reconnectStrategy: (retries: number, cause: Error) => {
+        if (!ready && retries >= STARTUP_ATTEMPTS - 1) return cause;
+        return Math.min(50 * 2 ** retries, 2000);
+      },
+    },
+  });
+  client.on('error', (err: Error) => {
+    lastError = err;
+    if (!ready || lost) return;
+    lost = true;
+    logger.error(
+      `Message queue: lost the connection to ${endpoint.label} (${role}): ${withoutSecrets(String(err?.message ?? err), endpoint.url)}. Local clients are still served; retrying.`,
+    );
+  });
+  client.on('ready', () => {
+    if (lost) logger.log(`Message queue: connected to ${endpoint.label} again (${role})`);
+    ready = true;
+    lost = false;
+  });
+  try {
+    await client.connect();
+  } catch (err) {
+    client.destroy?.();
+    const reason = withoutSecrets(
+      String((err as Error)?.message ?? lastError ?? err),
+      endpoint.url,
+    );
+    throw new Error(
+      `SocketIOModule: cannot reach the message queue, ${endpoint.label}: ${reason || 'connection refused'}`,
+      { cause: err },
+    );
+  }
+  return client;
+}
+
+/**
+ * The Redis adapter publishes without handling the returned promise: a publish that fails
+ * during an outage would be an unhandled rejection. This view of the client catches them.
+ */
+function catchingPublishes(
+  client: RedisClient,
+  endpoint: QueueEndpoint,
+  logger: LoggerService,
+): RedisClient {
+  const publishers = new Set(['publish', 'PUBLISH', 'sPublish', 'SPUBLISH', 'spublish']);
+  return new Proxy(client, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof key !== 'string' || !publishers.has(key) || typeof value !== 'function') {
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      return (...args: unknown[]) => {
+        const result = value.apply(target, args);
+        if (result && typeof (result as Promise<unknown>).catch === 'function') {
+          (result as Promise<unknown>).catch((err: Error) =>
+            logger.warn?.(
+              `Message queue: a publish to ${endpoint.label} failed: ${withoutSecrets(String(err?.message ?? err), endpoint.url)}`,
+            ),
+          );
+        }
+        return result;
+      };
+    },
+  });
+}
+
+async function closeClient(client: RedisClient): Promise<void> {
+  if (!client.isOpen) {
+    client.destroy?.();
+    return;
+  }
+  try {
+    await client.close();
+  } catch {
+    client.destroy?.();
+  }
+}

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Socket as ClientSocket } from 'socket.io-client';
+import { closeClients, collect, connect, next } from '../../support/app.js';
+import {
+  REDIS_URL,
+  removeBuilds,
+  requireService,
+  startNode,
+  stopNodes,
+  type QueueNode,
+} from '../../support/queue-cluster.js';
+
+/** An emit of `from` to the client's own sid: once it arrives, every earlier emit of `from` did. */
+async function barrier(from: QueueNode, ...clients: ClientSocket[]) {
+  const token = randomUUID();
+  const arrived = clients.map((s) => next(s, 'barrier'));
+  for (const s of clients) await from.request('emit', 'barrier', token, { to: s.id });
+  expect(await Promise.all(arrived)).toEqual(clients.map(() => token));
+}
+
+// Three application processes on the real Redis, clients spread over them: every SocketService
+// operation made on one process is checked from the clients connected to the others.
+describe('message queue on Redis: three processes', () => {
+  const channel = `test-${randomUUID()}`;
+  let a: QueueNode, b: QueueNode, c: QueueNode;
+  let onA: ClientSocket, onB: ClientSocket, onC: ClientSocket;
+
+  beforeAll(async () => {
+    await requireService('Redis', 6379);
+    [a, b, c] = await Promise.all(
+      ['A', 'B', 'C'].map((label) => startNode(label, { messageQueue: REDIS_URL, channel })),
+    );
+  });
+  afterAll(async () => {
+    await stopNodes();
+    await removeBuilds();
+  });
+  beforeAll(async () => {
+    [onA, onB, onC] = await Promise.all([connect(a.url), connect(b.url), connect(c.url)]);
+  });
+  afterEach(() => {
+    for (const s of [onA, onB, onC]) s.removeAllListeners();
+  });
+  afterAll(() => closeClients());
+
+  it('emit and send without `to` reach the clients of every process', async () => {
+    const news = [onA, onB, onC].map((s) => next(s, 'news'));
+    const messages = [onA, onB, onC].map((s) => next(s, 'message'));
+    await b.request('emit', 'news', { title: 'from B' });
+    await c.request('send', 'hello from C');
+    expect(await Promise.all(news)).toEqual([0, 1, 2].map(() => ({ title: 'from B' })));
+    expect(await Promise.all(messages)).toEqual(['hello from C', 'hello from C', 'hello from C']);
+  });
+
+  it('emits to a sid served by another process, and skipSid skips clients of other processes', async () => {
+    const direct = next(onC, 'direct');
+    const aSeen = collect(onA, 'direct');
+    await a.request('emit', 'direct', 'only C', { to: onC.id });
+    expect(await direct).toBe('only C');
+
+    const gotA = next(onA, 'all-but');
+    const bSeen = collect(onB, 'all-but');
+    const cSeen = collect(onC, 'all-but');
+    await a.request('emit', 'all-but', 'x', { skipSid: [onB.id, onC.id] });
+    expect(await gotA).toBe('x');
+    await barrier(a, onB, onC);
+    expect(bSeen).toEqual([]);
+    expect(cSeen).toEqual([]);
+    expect(aSeen).toEqual([]);
+  });
+
+  it('joinRoom of a client on another process is in effect once it resolves', async () => {
+    const room = `room-${randomUUID()}`;
+    await a.request('joinRoom', room, { sid: onC.id });
+    // The very next emit to the room, from a third process, reaches the client.
+    const got = next(onC, 'in-room');
+    await b.request('emit', 'in-room', 'hi room', { to: room });
+    expect(await got).toBe('hi room');
+    expect(((await a.request('rooms', { sid: onC.id })) as string[]).toSorted()).toEqual(
+      [onC.id, room].toSorted(),
+    );
+
+    await b.request('leaveRoom', room, { sid: onC.id });
+    expect(await a.request('rooms', { sid: onC.id })).toEqual([onC.id]);
+    const seen = collect(onC, 'in-room');
+    await a.request('emit', 'in-room', 'after leave', { to: room });
+    await barrier(a, onC);
+    expect(seen).toEqual([]);
+  });
+
+  it('joins several rooms at once and closeRoom empties a room on every process', async () => {
+    const room = `room-${randomUUID()}`;
+    const other = `other-${randomUUID()}`;
+    await a.request('joinRoom', [room, other], { sid: onB.id });
+    await a.request('joinRoom', room, { sid: onC.id });
+    await a.request('joinRoom', room, { sid: onA.id });
+    const all = [onA, onB, onC].map((s) => next(s, 'room-news'));
+    await c.request('emit', 'room-news', 1, { to: room });
+    expect(await Promise.all(all)).toEqual([1, 1, 1]);
+
+    await b.request('closeRoom', room);
+    for (const [s, rooms] of [
+      [onA, [onA.id]],
+      [onB, [onB.id, other].toSorted()],
+      [onC, [onC.id]],
+    ] as const) {
+      expect(((await c.request('rooms', { sid: s.id })) as string[]).toSorted()).toEqual(rooms);
+    }
+    const seen = [onA, onB, onC].map((s) => collect(s, 'room-news'));
+    await c.request('emit', 'room-news', 2, { to: room });
+    await barrier(c, onA, onB, onC);
+    expect(seen).toEqual([[], [], []]);
+  });
+
+  it('call() reaches a client on another process and returns its ack, or times out', async () => {
+    onC.on('question', (q: string, ack: (a: unknown) => void) => ack({ answer: `${q}!` }));
+    expect(await a.request('call', 'question', 'ready', { to: onC.id, timeout: 5000 })).toEqual({
+      answer: 'ready!',
+    });
+    onB.on('ignored', () => undefined);
+    await expect(
+      a.request('call', 'ignored', null, { to: onB.id, timeout: 300 }),
+    ).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(
+      a.request('call', 'question', 'x', { to: 'no-such-sid', timeout: 3000 }),
+    ).rejects.toMatchObject({ name: 'UnknownClientError' });
+  });
+
+  it('helpers for an unknown sid fail with UnknownClientError', async () => {
+    for (const [op, ...args] of [
+      ['rooms', { sid: 'nobody' }],
+      ['joinRoom', 'r', { sid: 'nobody' }],
+      ['leaveRoom', 'r', { sid: 'nobody' }],
+      ['disconnect', { sid: 'nobody' }],
+    ] as const) {
+      await expect(a.request(op, ...args)).rejects.toMatchObject({
+        name: 'UnknownClientError',
+        message: 'No client with sid "nobody" is connected to namespace "/"',
+      });
+    }
+  });
+
+  it('works in other namespaces too', async () => {
+    const [adminA, adminC] = await Promise.all([
+      connect(`${a.url}/admin`),
+      connect(`${c.url}/admin`),
+    ]);
+    const got = [adminA, adminC].map((s) => next(s, 'notice'));
+    const rootSeen = collect(onA, 'notice');
+    await b.request('emit', 'notice', 'admins only', { namespace: '/admin' });
+    expect(await Promise.all(got)).toEqual(['admins only', 'admins only']);
+    await b.request('joinRoom', 'ops', { sid: adminC.id, namespace: '/admin' });
+    expect(await a.request('rooms', { sid: adminC.id, namespace: '/admin' })).toContain('ops');
+    await barrier(b, onA);
+    expect(rootSeen).toEqual([]);
+  });
+
+  it('disconnect() of a client served by another process', async () => {
+    const victim = await connect(b.url);
+    const sid = victim.id;
+    const gone = next(victim, 'disconnect');
+    await a.request('disconnect', { sid });
+    expect(await gone).toBe('io server disconnect');
+    await expect(c.request('rooms', { sid })).rejects.toMatchObject({
+      name: 'UnknownClientError',
+    });
+  });
+});

@@ -1,0 +1,240 @@
+// Multi-process fixtures of the message-queue tests: compiles lib/ and queue-app.ts with tsc into
+// a private folder (node has no TypeScript loader here), forks app processes and drives them over IPC.
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { SocketIOModuleOptions } from 'nest-socketio';
+import type { QueueAppConfig, QueueAppMessage } from './queue-app.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+export const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Fails with a message naming the service when it does not answer on its port. */
+export async function requireService(name: 'Redis' | 'PostgreSQL', port: number): Promise<void> {
+  const ok = await new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(2000);
+    socket.once('connect', () => resolve(true));
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => resolve(false));
+  }).finally(() => undefined);
+  if (!ok) {
+    throw new Error(
+      `${name} is not reachable on 127.0.0.1:${port}: these message-queue tests need it (bash .ci/services.sh starts it)`,
+    );
+  }
+}
+
+let built: Promise<string> | undefined;
+const buildDirs: string[] = [];
+
+/** Compiles the library and the app fixture once per test file; returns the app's entry. */
+export function buildQueueApp(): Promise<string> {
+  return (built ??= (async () => {
+    const cache = join(root, 'node_modules', '.cache');
+    await mkdir(cache, { recursive: true });
+    const dir = await mkdtemp(join(cache, 'nest-socketio-queue-'));
+    buildDirs.push(dir);
+    const out = join(dir, 'out');
+    await writeFile(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        extends: join(root, 'tsconfig.json'),
+        compilerOptions: {
+          noEmit: false,
+          rootDir: root,
+          outDir: out,
+          declaration: false,
+          sourceMap: false,
+          noUnusedLocals: false,
+          paths: {},
+        },
+        files: [join(root, 'test/support/queue-app.ts')],
+        include: [],
+      }),
+    );
+    const tsc = join(root, 'node_modules', '.bin', 'tsc');
+    // Type errors elsewhere in the tree do not stop the emit; a missing output does.
+    await promisify(execFile)(tsc, ['-p', join(dir, 'tsconfig.json')]).catch(() => undefined);
+    const entry = join(out, 'test', 'support', 'queue-app.js');
+    if (!existsSync(entry)) throw new Error(`tsc did not emit ${entry}`);
+    await writeFile(join(out, 'package.json'), '{ "type": "module" }');
+    return entry;
+  })());
+}
+
+/** Removes what buildQueueApp() compiled. */
+export async function removeBuilds(): Promise<void> {
+  await Promise.all(buildDirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  built = undefined;
+}
+
+/** One application (or worker) process. */
+export class QueueNode {
+  readonly logs: { level: string; message: string }[] = [];
+  readonly problems: string[] = [];
+  url = '';
+  private nextId = 0;
+  private readonly pending = new Map<
+    number,
+    { resolve(v: unknown): void; reject(e: Error): void }
+  >();
+  private readonly exited: Promise<number | null>;
+
+  constructor(
+    readonly label: string,
+    private readonly child: ChildProcess,
+  ) {
+    child.on('message', (m: QueueAppMessage) => {
+      if (m.type === 'log') this.logs.push({ level: m.level, message: m.message });
+      if (m.type === 'problem') this.problems.push(m.message);
+      if (m.type !== 'reply') return;
+      const waiter = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (!m.error) return waiter?.resolve(m.result);
+      const err = new Error(m.error.message);
+      err.name = m.error.name;
+      waiter?.reject(err);
+    });
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    void this.exited.then(() => {
+      for (const w of this.pending.values()) w.reject(new Error(`${label} exited`));
+      this.pending.clear();
+    });
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Runs a `SocketService` method (or `serverCount`) in the process and returns its result. */
+  request<T = unknown>(op: string, ...args: unknown[]): Promise<T> {
+    const id = ++this.nextId;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ id, op, args });
+    });
+  }
+
+  /** Closes the app (Nest shutdown, queue connections closed) and waits for the exit. */
+  async stop(): Promise<void> {
+    if (!this.alive) return;
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await this.request('close').catch(() => undefined);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+const nodes = new Set<QueueNode>();
+
+/** Starts one process with these module options; resolves once it listens (or rejects with its start-up error). */
+export async function startNode(label: string, options: SocketIOModuleOptions): Promise<QueueNode> {
+  const entry = await buildQueueApp();
+  const config: QueueAppConfig = { label, options };
+  const child = fork(entry, [], {
+    cwd: root,
+    env: { ...process.env, QUEUE_APP_CONFIG: JSON.stringify(config) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const node = new QueueNode(label, child);
+  nodes.add(node);
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (m: QueueAppMessage) => {
+      if (m.type === 'ready') {
+        node.url = m.url ?? '';
+        done();
+        resolve();
+      } else if (m.type === 'fatal') {
+        done();
+        reject(new Error(m.message));
+      }
+    };
+    const onExit = (code: number | null) => {
+      done();
+      reject(new Error(`${label} exited with ${code} before it was ready`));
+    };
+    const done = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+  return node;
+}
+
+/** Stops every process this file started. */
+export async function stopNodes(): Promise<void> {
+  await Promise.all([...nodes].map((n) => n.stop()));
+  nodes.clear();
+}
+
+/** Waits until every node's adapter sees `count` servers (cluster adapters learn peers by heartbeat). */
+export async function waitForServers(
+  list: QueueNode[],
+  count: number,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const counts = await Promise.all(list.map((n) => n.request<number>('serverCount')));
+    if (counts.every((c) => c === count)) return;
+    if (Date.now() > deadline)
+      throw new Error(`servers see ${counts.join(', ')} peers, not ${count}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A free TCP port on the loopback interface. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A redis-server of the test's own, on its own port, that can be stopped and started again. */
+export class OwnRedis {
+  private process?: ChildProcess;
+  constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    this.process = child;
+    await new Promise<void>((resolve, reject) => {
+      let seen = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes('Ready to accept connections')) resolve();
+      });
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${seen}`)));
+    });
+    child.stdout!.resume();
+  }
+
+  async stop(): Promise<void> {
+    const child = this.process;
+    this.process = undefined;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+}
