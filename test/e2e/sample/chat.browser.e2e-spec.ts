@@ -7,14 +7,20 @@ import { launchChromium, screenshot, seeText } from '../../support/browser.js';
 
 let app: INestApplication;
 let url: string;
-let browser: Browser;
+let browser: Promise<Browser> | undefined;
 const contexts: BrowserContext[] = [];
+
+// Chromium is launched by the first test, not in a hook: a missing browser then fails every
+// test with the message saying so, rather than having them reported as skipped.
+async function newContext(): Promise<BrowserContext> {
+  const context = await (browser ??= launchChromium()).then((b) => b.newContext());
+  contexts.push(context);
+  return context;
+}
 
 /** A fresh browser context (its own cookies, so its own session) on the chat page, logged in. */
 async function logIn(name: string): Promise<Page> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  const page = await context.newPage();
+  const page = await (await newContext()).newPage();
   page.setDefaultTimeout(10_000);
   await page.goto(url);
   await page.fill('#login-name', name);
@@ -34,7 +40,6 @@ describe('sample 01-chat in Chromium', () => {
     app = await createChatApp({ counterIntervalMs: 250, logger: false, instanceName: 'e2e' });
     await app.listen(0, '127.0.0.1');
     url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    browser = await launchChromium();
   });
 
   afterEach(async () => {
@@ -42,7 +47,10 @@ describe('sample 01-chat in Chromium', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await browser?.then(
+      (b) => b.close(),
+      () => undefined,
+    );
     await app?.close();
   });
 
@@ -149,9 +157,7 @@ describe('sample 01-chat in Chromium', () => {
   });
 
   it('refuses a socket to a visitor who has not logged in, and rejects a bad login', async () => {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
+    const page = await (await newContext()).newPage();
     await page.goto(url);
     await seeText(page, '#login-panel h2', 'Log in');
     const refusal = await page.evaluate(
