@@ -213,7 +213,11 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     if (pending instanceof Promise) {
       const settled = this.timeLimit ? this.timeLimit.race(pending) : pending;
       settled.then(
-        (result) => this.reply(socket, result, ack, manual),
+        // Interceptors run when the Observable is subscribed: keep the frame for them.
+        (result) =>
+          isObservable(result)
+            ? this.deps.storage.run(frame, () => this.reply(socket, result, ack, manual))
+            : this.reply(socket, result, ack, manual),
         (err) => void this.errors.respond(err, socket, ack),
       );
     } else {

@@ -28,6 +28,10 @@ import { SocketService } from './socket.service.js';
 import { loadParser } from './socket-io.parser.js';
 import { createMessageQueue } from './queue/create-message-queue.js';
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
+import { checkSocketIOInstall } from './guards/install-check.js';
+import { checkProductionSafety } from './guards/production-safety.check.js';
+import { checkSessionOptions } from './session/session-options.js';
+import { applySessionInterceptor } from './session/session.interceptor.js';
 
 const silentLogger: LoggerService = { log() {}, error() {}, warn() {}, debug() {}, verbose() {} };
 
@@ -47,6 +51,10 @@ async function createAdapter(
 ): Promise<SocketIOAdapter> {
   const options = validateSocketIOOptions(stripExtras(rawOptions));
   const logger = loggerFrom(options.logger);
+  checkSocketIOInstall();
+  checkSessionOptions(options);
+  await checkProductionSafety(options, logger, discovery);
+  if (options.manageSession === false) applySessionInterceptor(discovery);
   const gateways = new GatewayRegistry(discovery, (message, trace) => logger.error(message, trace));
   if (options.emitterOnly && gateways.hasGateways) {
     throw new Error(

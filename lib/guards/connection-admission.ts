@@ -5,6 +5,7 @@ import type { Socket } from 'socket.io';
 import type { GatewayEntry } from '../socket-io.gateways.js';
 import { ConnectRefusal, type SocketErrors } from '../errors/socket-errors.js';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
+import { sessionHandshake } from '../session/session-source.js';
 import { ConnectionExecutionContext } from './connection-context.js';
 
 type GuardRef = CanActivate | Type<CanActivate>;
@@ -31,7 +32,12 @@ export class ConnectionAdmission {
       errors: SocketErrors;
       logger: LoggerService;
     },
-  ) {}
+  ) {
+    const { session, manageSession } = deps.options;
+    if (session) {
+      this.handshakeSteps.push(sessionHandshake(session, manageSession !== false, deps.logger));
+    }
+  }
 
   async admit(socket: Socket, gateways: GatewayEntry[]): Promise<void> {
     for (const step of this.handshakeSteps) await step(socket);

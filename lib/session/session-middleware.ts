@@ -1,0 +1,70 @@
+import type { IncomingMessage } from 'node:http';
+import type { SessionMiddleware } from '../interfaces/socket-io-module-options.interface.js';
+
+/** The parts of an express-session store the module uses. */
+export interface SessionStoreLike {
+  get(id: string, callback: (err: unknown, session?: Record<string, any> | null) => void): void;
+  set(id: string, session: Record<string, any>, callback?: (err?: unknown) => void): void;
+  createSession(req: object, session: Record<string, any>): SessionObject;
+}
+
+/** An express-session `Session`: the data, plus `save()` and friends on its prototype. */
+export type SessionObject = Record<string, any> & { save?(cb: (err?: unknown) => void): void };
+
+/** A request as express-session leaves it. */
+export interface SessionRequest {
+  session?: SessionObject;
+  sessionID?: string;
+  sessionStore?: SessionStoreLike;
+}
+
+/**
+ * A response that is never sent: express-session wraps `end`, `write` and `writeHead` to set its
+ * cookie and save on the way out, and a socket handshake never answers through it, so nothing is
+ * saved and no cookie is set.
+ */
+function fakeResponse(): Record<string, unknown> {
+  return {
+    end() {},
+    write() {},
+    writeHead() {},
+    setHeader() {},
+    getHeader() {},
+    removeHeader() {},
+    on() {},
+    once() {},
+    emit() {},
+  };
+}
+
+/**
+ * Runs the session middleware on a private view of `request` (which may be shared by several
+ * namespaces and events): the middleware sees its headers and URL but writes `session`,
+ * `sessionID` and `sessionStore` on the view only.
+ */
+export function runSessionMiddleware(
+  middleware: SessionMiddleware,
+  request: IncomingMessage | Record<string, unknown>,
+): Promise<SessionRequest> {
+  const view = Object.create(request, {
+    session: { value: undefined, writable: true, configurable: true, enumerable: true },
+    sessionID: { value: undefined, writable: true, configurable: true, enumerable: true },
+  }) as SessionRequest;
+  return new Promise((resolve, reject) => {
+    try {
+      middleware(view, fakeResponse(), (err?: unknown) => (err ? reject(err) : resolve(view)));
+    } catch (err) {
+      reject(err);
+    }
+  });
+}
+
+/** The session's data as a plain object, without express-session's `cookie`. */
+export function plainSessionData(session: SessionObject | undefined): Record<string, unknown> {
+  if (!session) return {};
+  const { cookie: _cookie, ...data } = JSON.parse(JSON.stringify(session)) as Record<
+    string,
+    unknown
+  >;
+  return data;
+}
