@@ -56,8 +56,8 @@ class ContextGateway implements OnGatewayConnection, OnGatewayDisconnect {
     private readonly first: First,
   ) {}
 
-  handleConnection(client: Socket) {
-    connected.set(client.id, {
+  handleConnection(socket: Socket) {
+    connected.set(socket.id, {
       sid: this.ctx.sid,
       event: this.ctx.event,
       namespace: this.ctx.namespace,
@@ -65,9 +65,9 @@ class ContextGateway implements OnGatewayConnection, OnGatewayDisconnect {
     this.ctx.emit('welcome', { sid: this.ctx.sid });
   }
 
-  handleDisconnect(client: Socket) {
-    disconnectedSids.set(client.id, { sid: this.ctx.sid, rooms: this.ctx.socket.rooms.size });
-    disconnectSeen.get(client.id)?.resolve();
+  handleDisconnect(socket: Socket) {
+    disconnectedSids.set(socket.id, { sid: this.ctx.sid, rooms: this.ctx.socket.rooms.size });
+    disconnectSeen.get(socket.id)?.resolve();
   }
 
   @SubscribeMessage('about')
