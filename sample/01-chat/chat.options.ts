@@ -4,7 +4,7 @@ import type { SocketIOModuleOptions } from 'nest-socketio';
 
 /** How one chat instance runs; `npm start` uses the defaults. */
 export interface ChatOptions {
-  /** Milliseconds between two ticks of the background counter. @default 1000 */
+  /** Milliseconds between two ticks of the background counter; 0 turns it off. @default 1000 */
   counterIntervalMs?: number;
   /** Message queue shared with other instances and workers. @default undefined (one process) */
   messageQueue?: SocketIOModuleOptions['messageQueue'];

@@ -15,6 +15,8 @@ export class CounterService implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     const interval = this.options.counterIntervalMs ?? 1000;
+    // 0 turns it off: with several instances, one worker counts for all of them (02-worker).
+    if (interval === 0) return;
     this.sockets.startBackgroundTask(async (signal) => {
       let count = 0;
       while (!signal.aborted) {
