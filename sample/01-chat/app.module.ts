@@ -7,7 +7,6 @@ import { CounterService } from './counter.service.js';
 import { DemoGateway } from './demo.gateway.js';
 import { LoggedInGuard } from './logged-in.guard.js';
 import { PresenceService } from './presence.service.js';
-import { SESSION_MIDDLEWARE, SessionHandshakeBridge } from './session.js';
 
 /** The chat application; `createChatApp()` builds it with its session middleware. */
 @Module({})
@@ -32,8 +31,6 @@ export class AppModule {
         LoggedInGuard,
         PresenceService,
         CounterService,
-        { provide: SESSION_MIDDLEWARE, useValue: session },
-        SessionHandshakeBridge,
       ],
     };
   }

@@ -1,6 +1,5 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import session, { type Store } from 'express-session';
-import { SocketService, type SessionMiddleware, type SocketContext } from 'nest-socketio';
+import type { SessionMiddleware, SocketContext } from 'nest-socketio';
 
 declare module 'express-session' {
   interface SessionData {
@@ -23,25 +22,11 @@ export function createSessionMiddleware(
   });
 }
 
-/** The logged-in user of the current socket, from the session the HTTP login wrote. */
+/**
+ * The logged-in user of the current socket. The module ran the session middleware on the
+ * handshake (its `session` option), so the socket's session holds what the HTTP login wrote.
+ */
 export function currentUser(ctx: SocketContext): string | undefined {
-  const fromSession = ctx.session.user;
-  if (typeof fromSession === 'string') return fromSession;
-  // TEMPORARY, with SessionHandshakeBridge: until the module's `session` option lands.
-  return (ctx.socket.request as { session?: { user?: string } }).session?.user;
-}
-
-export const SESSION_MIDDLEWARE = 'SAMPLE_CHAT:SESSION_MIDDLEWARE';
-
-/** TEMPORARY: runs the session middleware on Engine.IO requests until the module does it. */
-@Injectable()
-export class SessionHandshakeBridge implements OnModuleInit {
-  constructor(
-    private readonly sockets: SocketService,
-    @Inject(SESSION_MIDDLEWARE) private readonly middleware: SessionMiddleware,
-  ) {}
-
-  onModuleInit(): void {
-    this.sockets.server.engine.use(this.middleware);
-  }
+  const user = ctx.session.user;
+  return typeof user === 'string' ? user : undefined;
 }
