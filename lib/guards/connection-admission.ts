@@ -42,13 +42,13 @@ export class ConnectionAdmission {
   async admit(socket: Socket, gateways: GatewayEntry[]): Promise<void> {
     for (const step of this.handshakeSteps) await step(socket);
     try {
+      // A guard of the module option is built in the module of the namespace's gateway, where
+      // the application's providers are, unless it is a provider itself.
       for (const guard of this.deps.options.connectionGuards ?? []) {
-        await this.check(guard, socket, gateways[0], this.deps.moduleRef);
+        await this.check(guard, socket, gateways[0]);
       }
       for (const gateway of gateways) {
-        for (const guard of gateway.guards) {
-          await this.check(guard, socket, gateway, gateway.moduleRef ?? this.deps.moduleRef);
-        }
+        for (const guard of gateway.guards) await this.check(guard, socket, gateway);
       }
       for (const gateway of gateways) {
         if (!gateway.handleConnection) continue;
@@ -61,28 +61,28 @@ export class ConnectionAdmission {
     }
   }
 
-  private async check(
-    guard: GuardRef,
-    socket: Socket,
-    gateway: GatewayEntry | undefined,
-    moduleRef: ModuleRef,
-  ) {
-    const instance = await this.resolve(guard, moduleRef);
-    const handler = gateway?.handleConnection ?? noHandler;
+  private async check(guard: GuardRef, socket: Socket, gateway: GatewayEntry | undefined) {
+    const instance = await this.resolve(guard, gateway?.moduleRef);
+    // The prototype's method (the instance's own was replaced), so metadata set on it is found.
+    const handler =
+      (Object.getPrototypeOf(gateway?.instance ?? {}) as { handleConnection?: () => unknown })
+        .handleConnection ?? noHandler;
     const context = new ConnectionExecutionContext(
       socket,
       gateway?.instance.constructor as Type,
       handler,
     );
-    let allowed = instance.canActivate(context);
-    if (isObservable(allowed)) allowed = lastValueFrom(allowed);
-    if (!(await allowed)) throw new ConnectRefusal(REFUSED);
+    let allowed: unknown = await instance.canActivate(context);
+    if (isObservable(allowed)) allowed = await lastValueFrom(allowed);
+    if (!allowed) throw new ConnectRefusal(REFUSED);
   }
 
-  private resolve(guard: GuardRef, moduleRef: ModuleRef): Promise<CanActivate> {
+  /** The guard's provider instance when it is one, else an instance built with DI, once. */
+  private resolve(guard: GuardRef, gatewayModule: ModuleRef | undefined): Promise<CanActivate> {
     if (typeof guard !== 'function') return Promise.resolve(guard);
-    let instance: Promise<CanActivate> | undefined = this.guardInstances.get(guard);
+    let instance = this.guardInstances.get(guard);
     if (!instance) {
+      const moduleRef = gatewayModule ?? this.deps.moduleRef;
       instance = (async () => {
         try {
           return moduleRef.get(guard, { strict: false }) as CanActivate;
@@ -90,8 +90,10 @@ export class ConnectionAdmission {
           return moduleRef.create(guard);
         }
       })();
+      // A guard that could not be built is tried again (and its error logged) next time.
+      instance.catch(() => this.guardInstances.delete(guard));
       this.guardInstances.set(guard, instance);
     }
-    return instance as Promise<CanActivate>;
+    return instance;
   }
 }
