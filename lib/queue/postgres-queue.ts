@@ -4,6 +4,7 @@ import { loadOptional } from '../load-optional.js';
 import { ClusterClients } from './cluster-clients.js';
 import { EmitterClients } from './emitter-clients.js';
 import type { EmitterOperator, MessageQueue } from './message-queue.interface.js';
+import { namespaceStampingPool } from './postgres-emitter-pool.js';
 import { withoutSecrets, type QueueEndpoint } from './queue-endpoint.js';
 
 /** The part of a `pg` pool this file uses. */
@@ -59,7 +60,14 @@ export async function createPostgresQueue(
     const emitter = (namespace: string): EmitterOperator => {
       let e = emitters.get(namespace);
       if (!e)
-        emitters.set(namespace, (e = new Emitter(pool, namespace, options) as EmitterOperator));
+        emitters.set(
+          namespace,
+          (e = new Emitter(
+            namespaceStampingPool(pool, namespace),
+            namespace,
+            options,
+          ) as EmitterOperator),
+        );
       return e;
     };
     const flush = async () => {

@@ -67,8 +67,11 @@ class QueueAppModule {}
 
 async function main() {
   const app = emitterOnly
-    ? await NestFactory.createApplicationContext(QueueAppModule, { logger: false })
-    : await NestFactory.create(QueueAppModule, { logger: false });
+    ? await NestFactory.createApplicationContext(QueueAppModule, {
+        logger: false,
+        abortOnError: false,
+      })
+    : await NestFactory.create(QueueAppModule, { logger: false, abortOnError: false });
   app.enableShutdownHooks();
   let url: string | undefined;
   if (!emitterOnly) {

@@ -3,11 +3,14 @@
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { SocketIOModuleOptions } from 'nest-socketio';
+import type { Socket as ClientSocket } from 'socket.io-client';
+import { next } from './app.js';
 import type { QueueAppConfig, QueueAppMessage } from './queue-app.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -236,5 +239,18 @@ export class OwnRedis {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     });
+  }
+}
+
+/**
+ * Emits from `from` to each client's own sid and waits for it: once it arrives, every earlier
+ * emit of `from` was delivered too (one ordered channel), so "nothing else arrived" can be checked.
+ */
+export async function barrier(from: QueueNode, ...clients: ClientSocket[]): Promise<void> {
+  const token = randomUUID();
+  const arrived = clients.map((s) => next(s, 'barrier'));
+  for (const s of clients) await from.request('emit', 'barrier', token, { to: s.id });
+  for (const got of await Promise.all(arrived)) {
+    if (got !== token) throw new Error(`barrier: expected ${token}, got ${String(got)}`);
   }
 }

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { closeClients, collect, connect, next } from '../../support/app.js';
 import {
+  barrier,
   REDIS_URL,
   removeBuilds,
   requireService,
@@ -10,14 +11,6 @@ import {
   stopNodes,
   type QueueNode,
 } from '../../support/queue-cluster.js';
-
-/** An emit of `from` to the client's own sid: once it arrives, every earlier emit of `from` did. */
-async function barrier(from: QueueNode, ...clients: ClientSocket[]) {
-  const token = randomUUID();
-  const arrived = clients.map((s) => next(s, 'barrier'));
-  for (const s of clients) await from.request('emit', 'barrier', token, { to: s.id });
-  expect(await Promise.all(arrived)).toEqual(clients.map(() => token));
-}
 
 // Three application processes on the real Redis, clients spread over them: every SocketService
 // operation made on one process is checked from the clients connected to the others.
@@ -165,5 +158,91 @@ describe('message queue on Redis: three processes', () => {
     await expect(c.request('rooms', { sid })).rejects.toMatchObject({
       name: 'UnknownClientError',
     });
+  });
+  it('an emitter-only worker reaches the clients of every process', async () => {
+    const worker = await startNode('worker', {
+      messageQueue: REDIS_URL,
+      channel,
+      emitterOnly: true,
+    });
+    const all = [onA, onB, onC].map((s) => next(s, 'job-done'));
+    await worker.request('emit', 'job-done', { id: 7 });
+    expect(await Promise.all(all)).toEqual([0, 1, 2].map(() => ({ id: 7 })));
+
+    const direct = next(onB, 'message');
+    await worker.request('send', 'to B only', { to: onB.id });
+    expect(await direct).toBe('to B only');
+
+    // A room change made by the worker is in effect for the worker's next emit.
+    const room = `worker-${randomUUID()}`;
+    await worker.request('joinRoom', room, { sid: onA.id });
+    await worker.request('joinRoom', room, { sid: onC.id });
+    const inRoom = [onA, onC].map((s) => next(s, 'room-job'));
+    const bSeen = collect(onB, 'room-job');
+    await worker.request('emit', 'room-job', 'r', { to: room, skipSid: onC.id });
+    await worker.request('emit', 'room-job', 'r2', { to: room });
+    expect(await inRoom[0]).toBe('r');
+    expect(await inRoom[1]).toBe('r2');
+    expect(await a.request('rooms', { sid: onC.id })).toContain(room);
+    await worker.request('leaveRoom', room, { sid: onC.id });
+    expect(await a.request('rooms', { sid: onC.id })).toEqual([onC.id]);
+    await worker.request('closeRoom', room);
+    expect(await b.request('rooms', { sid: onA.id })).toEqual([onA.id]);
+    await barrier(a, onB);
+    expect(bSeen).toEqual([]);
+
+    // call() and rooms() need a server, and say so.
+    await expect(worker.request('call', 'question', 1, { to: onA.id })).rejects.toThrow(
+      'SocketService.call() needs a Socket.IO server; it is not available with emitterOnly: true',
+    );
+    await expect(worker.request('rooms', { sid: onA.id })).rejects.toThrow(
+      'SocketService.rooms() needs a Socket.IO server',
+    );
+
+    const victim = await connect(c.url);
+    const gone = next(victim, 'disconnect');
+    await worker.request('disconnect', { sid: victim.id });
+    expect(await gone).toBe('io server disconnect');
+    await worker.stop();
+  });
+
+  it('two channels on one Redis do not hear each other', async () => {
+    const other = `test-${randomUUID()}`;
+    const d = await startNode('D', { messageQueue: REDIS_URL, channel: other });
+    const otherWorker = await startNode('W2', {
+      messageQueue: REDIS_URL,
+      channel: other,
+      emitterOnly: true,
+    });
+    const onD = await connect(d.url);
+    // D counts only itself; A, B and C count the three of them.
+    expect(await d.request('serverCount')).toBe(1);
+    expect(await a.request('serverCount')).toBe(3);
+
+    const dSeen = collect(onD, 'news');
+    const mine = [onA, onB, onC].map((s) => next(s, 'news'));
+    await a.request('emit', 'news', 'channel one');
+    expect(await Promise.all(mine)).toEqual(['channel one', 'channel one', 'channel one']);
+
+    const theirs = next(onD, 'news');
+    const seen = [onA, onB, onC].map((s) => collect(s, 'news'));
+    await otherWorker.request('emit', 'news', 'channel two');
+    expect(await theirs).toBe('channel two');
+    // Round trips through both apps after both emits: nothing crossed over.
+    await barrier(a, onA, onB, onC);
+    expect(await onD.emitWithAck('echo', 1)).toEqual({ from: 'D', data: 1 });
+    expect(dSeen).toEqual(['channel two']);
+    expect(seen).toEqual([[], [], []]);
+    await expect(a.request('rooms', { sid: onD.id })).rejects.toMatchObject({
+      name: 'UnknownClientError',
+    });
+    await Promise.all([d.stop(), otherWorker.stop()]);
+  });
+
+  it('no process logged a problem or saw an unhandled rejection', () => {
+    for (const n of [a, b, c]) {
+      expect(n.problems).toEqual([]);
+      expect(n.logs.filter((l) => l.level === 'error')).toEqual([]);
+    }
   });
 });
