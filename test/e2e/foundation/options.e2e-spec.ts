@@ -92,7 +92,8 @@ describe('module options reach the server', () => {
     const c = await connect(url, { path: '/realtime' });
     expect(await c.emitWithAck('echo', 'moved')).toBe('moved');
     expect((await handshake(url)).res.status).toBe(404);
-    await connectError(client(url));
+    // Nothing is served on the default path any more.
+    expect((await fetch(`${url}/socket.io/?EIO=4&transport=polling`)).status).toBe(404);
   });
 
   it('cors default: same origin only; other origins are refused and get no CORS headers', async () => {
