@@ -12,9 +12,15 @@ declare module 'express-session' {
 export function createSessionMiddleware(
   options: { store?: Store; secret?: string } = {},
 ): SessionMiddleware {
+  const secret = options.secret ?? process.env.SESSION_SECRET;
+  if (!secret && process.env.NODE_ENV === 'production') {
+    throw new Error(
+      'Set SESSION_SECRET: the built-in session secret is for trying the sample only',
+    );
+  }
   return session({
     name: 'chat.sid',
-    secret: options.secret ?? process.env.SESSION_SECRET ?? 'sample-only-secret-change-me',
+    secret: secret ?? 'sample-only-secret-change-me',
     store: options.store,
     resave: false,
     saveUninitialized: false,
