@@ -21,7 +21,7 @@ async function newContext(): Promise<BrowserContext> {
 /** A fresh browser context (its own cookies, so its own session) on the chat page, logged in. */
 async function logIn(name: string): Promise<Page> {
   const page = await (await newContext()).newPage();
-  page.setDefaultTimeout(10_000);
+  page.setDefaultTimeout(15_000);
   await page.goto(url);
   await page.fill('#login-name', name);
   await page.click('#login-button');
@@ -89,6 +89,11 @@ describe('sample 01-chat in Chromium', () => {
     await bob.fill('#private-text', 'anyone?');
     await bob.click('#private-button');
     await seeText(bob, '#chat-error', 'chat:private: carol is not online (404)');
+
+    // A payload the gateway's ValidationPipe rejects is answered with 400 and its messages.
+    await bob.fill('#chat-room', 'no spaces!');
+    await bob.click('#join-room-button');
+    await seeText(bob, '#chat-error', /^chat:join: room may contain letters.* \(400\)$/);
 
     // POST /api/announce reaches every socket through SocketService.
     const res = await fetch(`${url}/api/announce`, {

@@ -29,7 +29,7 @@ describe('sample 02-worker in Chromium: two chat instances and a worker on Redis
     const context = await (browser ??= launchChromium()).then((b) => b.newContext());
     contexts.push(context);
     const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(15_000);
     return page;
   }
 
