@@ -32,6 +32,11 @@ export async function createRedisQueue(
   emitterOnly: boolean,
   logger: LoggerService,
 ): Promise<MessageQueue> {
+  if (emitterOnly && endpoint.type !== 'redis') {
+    throw new Error(
+      `SocketIOModule: emitterOnly: true works with the 'redis' and 'postgres' message queues; '${endpoint.type}' has no emitter`,
+    );
+  }
   const redis = await loadOptional<RedisModule>('redis', `messageQueue (${endpoint.type})`);
   const clients: RedisClient[] = [];
   const close = async () => {
@@ -84,11 +89,6 @@ async function redisEmitterQueue(
   channel: string,
   close: () => Promise<void>,
 ): Promise<MessageQueue> {
-  if (endpoint.type === 'redis-streams') {
-    throw new Error(
-      'SocketIOModule: emitterOnly: true works with the redis and postgres message queues; redis-streams has no emitter',
-    );
-  }
   const { Emitter } = await loadOptional<any>('@socket.io/redis-emitter', 'emitterOnly: true');
   const emitters = new Map<string, EmitterOperator>();
   const emitter = (namespace: string): EmitterOperator => {
