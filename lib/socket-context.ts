@@ -75,7 +75,9 @@ export class SocketContext {
   emit(event: string, data?: unknown, options?: EmitOptions & { broadcast?: boolean }): void {
     const socket = this.frame.socket;
     if (!options) {
-      socket.emit(event, data);
+      // Undefined data sends no argument (a bare `undefined` would reach the client as null).
+      if (data === undefined) socket.emit(event);
+      else socket.emit(event, data);
       return;
     }
     const { broadcast, ...rest } = options;

@@ -72,6 +72,8 @@ export class SocketService<
       this.operator(frame ? frame.socket.nsp.name : '/').emit(event, ...args);
       return;
     }
+    // socket.io broadcasts to everyone when given no room: an empty list must reach nobody.
+    if (Array.isArray(options.to) && options.to.length === 0) return;
     let op = this.operator(this.namespaceOf(options.namespace));
     if (options.to !== undefined) op = op.to(options.to);
     const skip = this.skipped(options);

@@ -104,6 +104,13 @@ class ContextGateway implements OnGatewayConnection, OnGatewayDisconnect {
     return 'ok';
   }
 
+  @SubscribeMessage('bare')
+  bare() {
+    this.ctx.emit('bare');
+    this.ctx.emit('bare', undefined, { broadcast: true });
+    return 'ok';
+  }
+
   @SubscribeMessage('to-all')
   toAll(@MessageBody() data: unknown) {
     this.ctx.emit('public', data, { broadcast: true });
@@ -238,6 +245,17 @@ describe('SocketContext and handler parameters', () => {
     expect(await a.emitWithAck('to-all', 'marker')).toBe('ok');
     await fence;
     expect(seenB).toEqual(['public']);
+  });
+
+  it('emit without data sends no argument, as SocketService.emit does', async () => {
+    const c = await connect(url);
+    const received: unknown[][] = [];
+    const both = new Promise<void>((resolve) =>
+      c.on('bare', (...args: unknown[]) => received.push(args) === 2 && resolve()),
+    );
+    expect(await c.emitWithAck('bare')).toBe('ok');
+    await both;
+    expect(received).toEqual([[], []]);
   });
 
   it('emit with broadcast reaches the namespace, includeSelf: false skips the sender', async () => {

@@ -125,6 +125,14 @@ describe('SocketService', () => {
     expect(seen[2]).toEqual(['room', 'list', 'fence']);
   });
 
+  it('an empty list in `to` reaches nobody (not everyone)', async () => {
+    const [a, b] = await Promise.all([connect(url), connect(url)]);
+    const seen = [a, b].map(recordEvents);
+    sockets.emit('nobody', 1, { to: [] });
+    await fence(a, b);
+    expect(seen).toEqual([['fence'], ['fence']]);
+  });
+
   it('skips the sids and rooms in skipSid', async () => {
     const [a, b, c] = await Promise.all([connect(url), connect(url), connect(url)]);
     const seen = [a, b, c].map(recordEvents);
