@@ -49,6 +49,8 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
   private readonly handledEvents = new WeakMap<Namespace, Set<string>>();
   private readonly gatewaysOf = new WeakMap<Namespace, GatewayEntry[]>();
   private readonly silenced = new WeakSet<Socket>();
+  /** alwaysConnect: the admission decision of each accepted client. */
+  private readonly admitting = new WeakMap<Socket, Promise<boolean>>();
   private readonly errors: SocketErrors;
   private readonly admission: ConnectionAdmission;
   private remoteClients?: RemoteClients;
@@ -141,8 +143,9 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
       return;
     }
     nsp.on('connection', (socket: Socket) => {
+      // Events that arrive before the decision wait for it; a refused client's never run.
+      this.admitting.set(socket, this.admitConnected(socket));
       this.deps.storage.run(new SocketCallFrame(socket), () => callback(socket));
-      void this.admitConnected(socket);
     });
   }
 
@@ -159,18 +162,24 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     _transform: (data: unknown) => Observable<unknown>,
   ): void {
     const handled = this.handledSet(socket.nsp);
+    const admitting = this.admitting.get(socket);
     for (const { message, callback, isAckHandledManually } of handlers) {
       const manual = isAckHandledManually === true;
       if (message === '*') {
         socket.onAny((event: string, ...args: unknown[]) => {
-          if (!handled.has(event)) this.dispatch(socket, event, callback, args, manual);
+          if (handled.has(event)) return;
+          if (admitting) {
+            void admitting.then((ok) => ok && this.dispatch(socket, event, callback, args, manual));
+          } else this.dispatch(socket, event, callback, args, manual);
         });
         continue;
       }
       handled.add(message);
-      socket.on(message, (...args: unknown[]) =>
-        this.dispatch(socket, message, callback, args, manual),
-      );
+      socket.on(message, (...args: unknown[]) => {
+        if (admitting) {
+          void admitting.then((ok) => ok && this.dispatch(socket, message, callback, args, manual));
+        } else this.dispatch(socket, message, callback, args, manual);
+      });
     }
   }
 
@@ -324,15 +333,18 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     return nsp;
   }
 
-  private async admitConnected(socket: Socket): Promise<void> {
+  /** alwaysConnect: admits an accepted client, or disconnects it; true when admitted. */
+  private async admitConnected(socket: Socket): Promise<boolean> {
     const gateways = this.gatewaysFor(socket.nsp);
     try {
       await this.deps.storage.run(new SocketCallFrame(socket), () =>
         this.admission.admit(socket, gateways),
       );
+      return true;
     } catch {
       this.silence(socket);
       socket.disconnect();
+      return false;
     }
   }
 

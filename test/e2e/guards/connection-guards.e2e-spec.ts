@@ -24,7 +24,7 @@ import { client, closeClients, connect, next, startApp } from '../../support/app
 const calls = { handleConnection: [] as string[], hello: [] as string[], guard: [] as unknown[] };
 
 /** Lets a test hold a guard until it has done something while the client waits. */
-let gate: { entered: () => void; release: Promise<void> } | undefined;
+let gate: { entered: (socket: Socket) => void; release: Promise<void> } | undefined;
 
 @Injectable()
 class TokenService {
@@ -56,7 +56,7 @@ class TokenGuard implements CanActivate {
 
   private async holdThenCheck(socket: Socket, token: unknown): Promise<boolean> {
     await socket.join('lobby');
-    gate!.entered();
+    gate!.entered(socket);
     await gate!.release;
     return this.tokens.isValid(token);
   }
@@ -329,6 +329,7 @@ class AlwaysGateway {
   }
   @SubscribeMessage('hello')
   hello(@MessageBody() name: string) {
+    calls.hello.push(name);
     return `hello ${name}`;
   }
 }
@@ -337,6 +338,8 @@ describe('alwaysConnect', () => {
   afterEach(() => {
     closeClients();
     calls.handleConnection.length = 0;
+    calls.hello.length = 0;
+    gate = undefined;
   });
 
   it('true: the client is accepted first, then disconnected when refused (as Flask-SocketIO does)', async () => {
@@ -356,10 +359,26 @@ describe('alwaysConnect', () => {
       }
       // The guard refused the first before handleConnection; handleConnection refused the second.
       expect(calls.handleConnection).toHaveLength(1);
+
+      // An event sent once connected, while the guard still decides, waits and is dropped.
+      let entered!: (socket: Socket) => void;
+      const inGuard = new Promise<Socket>((resolve) => (entered = resolve));
+      let release!: () => void;
+      gate = { entered, release: new Promise<void>((resolve) => (release = resolve)) };
+      const early = client(`${url}/always`, { auth: { token: 'bad', wait: true } });
+      const disconnected = next(early, 'disconnect');
+      early.on('connect', () => early.emit('hello', 'intruder'));
+      const serverSocket = await inGuard;
+      await new Promise<void>((resolve) => serverSocket.prependAny(() => resolve()));
+      release();
+      expect(await disconnected).toBe('io server disconnect');
+      expect(calls.hello).toEqual([]);
+
       const accepted = await connect(`${url}/always`, { auth: { token: 'good' } });
       expect(await accepted.emitWithAck('hello', 'ann')).toBe('hello ann');
       expect(accepted.connected).toBe(true);
       expect(calls.handleConnection).toHaveLength(2);
+      expect(calls.hello).toEqual(['ann']);
       // Refused clients never reach handleDisconnect: they were never admitted.
       expect(app.get(AlwaysGateway).disconnects).toEqual([]);
     } finally {
