@@ -24,7 +24,12 @@ class EchoGateway {
 }
 
 @WebSocketGateway({ namespace: '/other' })
-class OtherGateway {}
+class OtherGateway {
+  @SubscribeMessage('echo')
+  echo(@MessageBody() data: unknown) {
+    return data;
+  }
+}
 
 const apps: INestApplication[] = [];
 afterEach(async () => {
