@@ -257,11 +257,16 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
       return;
     }
     const response = result as { event?: unknown; data?: unknown };
-    if (typeof response === 'object' && response.event) {
-      socket.emit(String(response.event), response.data);
-      return;
+    try {
+      if (typeof response === 'object' && response.event) {
+        socket.emit(String(response.event), response.data);
+        return;
+      }
+      if (!manual && ack) ack(result);
+    } catch (err) {
+      // A value the parser cannot encode (a cycle): an error reply, not an unhandled rejection.
+      void this.errors.respond(err, socket, ack);
     }
-    if (!manual && ack) ack(result);
   }
 
   private createServer(port: number, gatewayOptions: Record<string, any>): Server {

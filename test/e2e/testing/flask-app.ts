@@ -152,6 +152,13 @@ export class RootGateway implements OnGatewayConnection, OnGatewayDisconnect {
     this.ctx.emit('my custom response', circular);
   }
 
+  @SubscribeMessage('bad callback')
+  badCallback() {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    return circular;
+  }
+
   @SubscribeMessage('changing response')
   changing() {
     const data = { foo: 'bar' };

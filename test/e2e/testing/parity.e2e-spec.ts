@@ -274,6 +274,9 @@ describe('send and emit', () => {
         namespace: '/',
       },
     ]);
+    expect(await c.emit('bad callback', undefined, { ack: true })).toEqual({
+      error: { status: 500, message: 'Internal server error' },
+    });
     const ack = await c.emit('changing response', undefined, { ack: true });
     expect(c.getReceived()).toEqual([
       { name: 'my custom response', args: [{ foo: 'bar' }], namespace: '/' },
