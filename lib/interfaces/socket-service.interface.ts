@@ -42,5 +42,10 @@ export interface BackgroundTask {
   cancel(): Promise<void>;
 }
 
-/** The event-map shape socket.io's typed servers use. */
-export type EventsMap = Record<string, (...args: any[]) => void>;
+/**
+ * The event-map shape socket.io's typed servers use. An index signature of `any` (as socket.io's
+ * own) so that event maps written as interfaces, as socket.io's docs do, satisfy it.
+ */
+export interface EventsMap {
+  [event: string]: any;
+}
