@@ -15,6 +15,7 @@ import { LocalOnlyClients, type RemoteClients } from './queue/remote-clients.js'
 import type { MessageQueue } from './queue/message-queue.interface.js';
 import { RateLimit } from './limits/rate-limit.js';
 import { HandlerTimeout } from './limits/handler-timeout.js';
+import { FastHandlers, type FastHandler } from './socket-io.fast-handlers.js';
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
 
 type Ack = (...args: unknown[]) => void;
@@ -58,6 +59,8 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
   /** Undefined unless the `rateLimit` / `handlerTimeout` options are set. */
   private readonly rateLimit?: RateLimit;
   private readonly timeLimit?: HandlerTimeout;
+  /** Direct calls for handlers that have no guards, interceptors, pipes or filters of their own. */
+  private readonly fast: FastHandlers;
 
   constructor(private readonly deps: SocketIOAdapterDeps) {
     super();
@@ -78,6 +81,7 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     const { rateLimit, handlerTimeout } = deps.options;
     if (rateLimit) this.rateLimit = new RateLimit(rateLimit, this.errors);
     if (handlerTimeout) this.timeLimit = new HandlerTimeout(handlerTimeout);
+    this.fast = new FastHandlers(deps.moduleRef, () => deps.gateways.allStatic);
   }
 
   /** The server on the module's path, once created (undefined in emitter-only mode). */
@@ -163,22 +167,28 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
   ): void {
     const handled = this.handledSet(socket.nsp);
     const admitting = this.admitting.get(socket);
+    const gateways = this.gatewaysFor(socket.nsp);
     for (const { message, callback, isAckHandledManually } of handlers) {
       const manual = isAckHandledManually === true;
+      const fast = this.fast.get(gateways, message);
       if (message === '*') {
         socket.onAny((event: string, ...args: unknown[]) => {
           if (handled.has(event)) return;
           if (admitting) {
-            void admitting.then((ok) => ok && this.dispatch(socket, event, callback, args, manual));
-          } else this.dispatch(socket, event, callback, args, manual);
+            void admitting.then(
+              (ok) => ok && this.dispatch(socket, event, callback, fast, args, manual),
+            );
+          } else this.dispatch(socket, event, callback, fast, args, manual);
         });
         continue;
       }
       handled.add(message);
       socket.on(message, (...args: unknown[]) => {
         if (admitting) {
-          void admitting.then((ok) => ok && this.dispatch(socket, message, callback, args, manual));
-        } else this.dispatch(socket, message, callback, args, manual);
+          void admitting.then(
+            (ok) => ok && this.dispatch(socket, message, callback, fast, args, manual),
+          );
+        } else this.dispatch(socket, message, callback, fast, args, manual);
       });
     }
   }
@@ -203,6 +213,7 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     socket: Socket,
     event: string,
     callback: Handler['callback'],
+    fast: FastHandler | undefined,
     args: unknown[],
     manual: boolean,
   ) {
@@ -211,12 +222,16 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     // Several arguments reach the handler as an array, one as itself (Nest's convention).
     const data = args.length > 1 ? args : args[0];
     const frame = new SocketCallFrame(socket, event, args);
+    const storage = this.deps.storage;
     let pending: unknown;
     try {
       // The event name and the frame follow the ack, for @EventName() and @SocketSession().
-      pending = this.deps.storage.run(frame, () => (callback as Function)(data, ack, event, frame));
+      pending = fast
+        ? storage.run(frame, () => fast(socket, data, ack, event, frame))
+        : storage.run(frame, () => (callback as Function)(data, ack, event, frame));
     } catch (err) {
-      void this.errors.respond(err, socket, ack);
+      // Only a direct call throws here (Nest's chain is async); error handlers see the client.
+      storage.run(frame, () => void this.errors.respond(err, socket, ack));
       return;
     }
     if (pending instanceof Promise) {
@@ -225,10 +240,12 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
         // Interceptors run when the Observable is subscribed: keep the frame for them.
         (result) =>
           isObservable(result)
-            ? this.deps.storage.run(frame, () => this.reply(socket, result, ack, manual))
+            ? storage.run(frame, () => this.reply(socket, result, ack, manual))
             : this.reply(socket, result, ack, manual),
-        (err) => void this.errors.respond(err, socket, ack),
+        (err) => storage.run(frame, () => void this.errors.respond(err, socket, ack)),
       );
+    } else if (typeof pending === 'object' && pending !== null && isObservable(pending)) {
+      storage.run(frame, () => this.reply(socket, pending, ack, manual));
     } else {
       this.reply(socket, pending, ack, manual);
     }
@@ -331,7 +348,11 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
           .run(new SocketCallFrame(socket), () => this.admission.admit(socket, gateways))
           .then(
             () => next(),
-            (refusal: Error) => next(refusal),
+            (refusal: Error) => {
+              // Rooms joined while being admitted must not outlive a refused client.
+              socket.nsp.adapter.delAll(socket.id);
+              next(refusal);
+            },
           );
       });
     }

@@ -292,6 +292,9 @@ export class SocketService<
   }
 
   private localSocket(sid: string, namespace: string): Socket | undefined {
+    // In handleConnection and connection guards the client is not in nsp.sockets yet.
+    const current = this.storage.current?.socket;
+    if (current && current.id === sid && current.nsp.name === namespace) return current;
     return this.host.namespace(namespace)?.sockets.get(sid);
   }
 
