@@ -2,6 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { InvalidSocketIOOptionError } from 'nest-socketio';
 import { validateSocketIOOptions } from '../../lib/socket-io.options.js';
 
+class AllowAll {
+  canActivate() {
+    return true;
+  }
+}
+
 describe('validateSocketIOOptions', () => {
   it('accepts no options and every option with a right value', () => {
     expect(validateSocketIOOptions(undefined)).toEqual({});
@@ -20,7 +26,7 @@ describe('validateSocketIOOptions', () => {
       alwaysConnect: true,
       manageSession: false,
       session: () => undefined,
-      connectionGuards: [class {}, { canActivate: () => true }],
+      connectionGuards: [AllowAll, { canActivate: () => true }],
       messageQueue: 'redis://127.0.0.1:6379',
       channel: 'chan',
       emitterOnly: false,
