@@ -106,7 +106,7 @@ export class SocketService<
     const args = data === undefined ? [] : [data];
     const socket = this.localSocket(options.to, ns);
     try {
-      if (socket) return (await socket.timeout(timeout).emitWithAck(event, ...args)) as T;
+      if (socket) return await ackOrGone<T>(socket, event, args, timeout);
       const nsp = this.host.namespace(ns);
       if (!nsp || !this.host.hasMessageQueue) throw new UnknownClientError(options.to, ns);
       const replies = (await nsp
@@ -301,6 +301,25 @@ export class SocketService<
   private needsServer(what: string): string {
     return `SocketService.${what} needs a Socket.IO server; it is not available with emitterOnly: true`;
   }
+}
+
+/**
+ * The client's ack; a client that disconnects first rejects the call at once with an
+ * `UnknownClientError` (socket.io itself would wait for the whole timeout).
+ */
+function ackOrGone<T>(socket: Socket, event: string, args: unknown[], timeout: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const gone = () => reject(new UnknownClientError(socket.id, socket.nsp.name));
+    socket.once('disconnect', gone);
+    socket
+      .timeout(timeout)
+      .emitWithAck(event, ...args)
+      .then(
+        (value) => resolve(value as T),
+        (err: unknown) => reject(err),
+      )
+      .finally(() => socket.off('disconnect', gone));
+  });
 }
 
 function isAbortError(err: unknown): boolean {

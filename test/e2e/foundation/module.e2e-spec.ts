@@ -121,20 +121,26 @@ describe('SocketIOModule', () => {
     ).rejects.toThrow('SocketIOModule option "cookie" must be a boolean or cookie options');
   });
 
-  it('SocketService works in an app with no gateway; "/" accepts, other namespaces refuse', async () => {
-    const { app, url } = await start({
-      imports: [SocketIOModule.forRoot()],
-      controllers: [NewsController],
-    });
-    const c = await connect(url);
-    const news = next(c, 'news');
-    const res = await fetch(`${url}/news`, { method: 'POST' });
-    expect(res.status).toBe(201);
-    expect(await news).toEqual({ title: 'from HTTP' });
-    expect(app.get(SocketService).server.of('/').sockets.size).toBe(1);
-    const refused = await connectError(client(`${url}/nowhere`));
-    expect(refused.message).toBe('Invalid namespace');
-  });
+  it.each([
+    ['Express', false],
+    ['Fastify', true],
+  ])(
+    'SocketService works with no gateway on %s; "/" accepts, other namespaces refuse',
+    async (_, fastify) => {
+      const { app, url } = await start(
+        { imports: [SocketIOModule.forRoot()], controllers: [NewsController] },
+        { fastify },
+      );
+      const c = await connect(url);
+      const news = next(c, 'news');
+      const res = await fetch(`${url}/news`, { method: 'POST' });
+      expect(res.status).toBe(201);
+      expect(await news).toEqual({ title: 'from HTTP' });
+      expect(app.get(SocketService).server.of('/').sockets.size).toBe(1);
+      const refused = await connectError(client(`${url}/nowhere`));
+      expect(refused.message).toBe('Invalid namespace');
+    },
+  );
 
   it('an HTTP controller emit reaches socket clients', async () => {
     const { url } = await start({

@@ -213,6 +213,20 @@ describe('SocketService', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
   });
 
+  it('call rejects at once with UnknownClientError when the client disconnects first', async () => {
+    const a = await connect(url);
+    const sid = a.id!;
+    a.on('question', () => a.disconnect());
+    const started = Date.now();
+    const err = await sockets.call('question', 1, { to: sid, timeout: 10_000 }).then(
+      () => new Error('resolved'),
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeInstanceOf(UnknownClientError);
+    expect(err.message).toBe(`No client with sid "${sid}" is connected to namespace "/"`);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('call to an unknown sid rejects with UnknownClientError', async () => {
     const err = await sockets.call('question', 1, { to: 'nobody', timeout: 100 }).then(
       () => new Error('resolved'),
