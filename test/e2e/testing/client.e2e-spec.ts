@@ -169,6 +169,20 @@ describe('SocketIOTestClient', () => {
     );
   });
 
+  it('records the data without the offset that connection state recovery appends', async () => {
+    const app = await build({
+      imports: [SocketIOModule.forRoot({ logger: false, connectionStateRecovery: true })],
+    });
+    const client = await createTestClient(app);
+    await client.emit('echo', 'hi');
+    app.get(SocketService).emit('news', 'extra');
+    expect(await client.waitFor('news')).toEqual(['extra']);
+    expect(client.getReceived()).toEqual([
+      { name: 'echoed', args: ['hi'], namespace: '/' },
+      { name: 'news', args: ['extra'], namespace: '/' },
+    ]);
+  });
+
   it('can reconnect after disconnecting, with a new sid', async () => {
     const app = await build();
     const client = await createTestClient(app);
