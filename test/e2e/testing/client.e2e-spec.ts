@@ -1,10 +1,21 @@
 // The test client's own behaviour, beyond Flask-SocketIO's suite.
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import {
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  type OnGatewayConnection,
+} from '@nestjs/websockets';
 import type { Server as HttpServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SocketContext, SocketIOModule, SocketService } from 'nest-socketio';
+import type { Socket } from 'socket.io';
+import {
+  ConnectionRefusedError,
+  SocketContext,
+  SocketIOModule,
+  SocketService,
+} from 'nest-socketio';
 import { createTestClient } from 'nest-socketio/testing';
 
 @WebSocketGateway()
@@ -98,6 +109,32 @@ describe('createTestClient', () => {
     await expect(createTestClient(app, { namespace: '/nowhere' })).rejects.toThrow(
       'Invalid namespace',
     );
+  });
+});
+
+describe('with alwaysConnect', () => {
+  @WebSocketGateway({ namespace: '/late' })
+  class LateGateway implements OnGatewayConnection {
+    constructor(private readonly ctx: SocketContext) {}
+    async handleConnection(client: Socket) {
+      await Promise.resolve();
+      if (client.handshake.auth.refuse) throw new ConnectionRefusedError('go away');
+      this.ctx.emit('welcome', client.id);
+    }
+  }
+
+  it('connect resolves after handleConnection ran: its emits are there, a refusal disconnects', async () => {
+    const app = await build({
+      imports: [SocketIOModule.forRoot({ logger: false, alwaysConnect: true })],
+      providers: [LateGateway],
+    });
+    const client = await createTestClient(app, { namespace: '/late' });
+    expect(client.getReceived()).toEqual([
+      { name: 'welcome', args: [client.sid], namespace: '/late' },
+    ]);
+    const refused = await createTestClient(app, { namespace: '/late', auth: { refuse: true } });
+    expect(refused.isConnected()).toBe(false);
+    expect(refused.getReceived()).toEqual([]);
   });
 });
 
