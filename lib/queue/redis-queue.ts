@@ -22,6 +22,9 @@ interface RedisModule {
   createClient(options: Record<string, unknown>): RedisClient;
 }
 
+/** How long the streams adapter's read blocks (its default is 5 s), hence how long a close can take. */
+const STREAM_BLOCK_MS = 1000;
+
 /** Attempts at start-up before giving up with an error naming the server. */
 const STARTUP_ATTEMPTS = 3;
 
@@ -52,10 +55,20 @@ export async function createRedisQueue(
         '@socket.io/redis-streams-adapter',
         'messageQueue (redis-streams)',
       );
-      return clusterQueue(
-        createAdapter(pub, { streamName: channel, channelPrefix: channel, ...options }),
-        close,
-      );
+      // The adapter reads the stream on connections of its own (duplicates of ours) that close
+      // only when their blocking read returns: a short block keeps app.close() quick.
+      const duplicates: RedisClient[] = [];
+      const adapter = createAdapter(recordingDuplicates(pub, duplicates), {
+        streamName: channel,
+        channelPrefix: channel,
+        blockTimeInMs: STREAM_BLOCK_MS,
+        ...options,
+      });
+      const blockMs = Number(options.blockTimeInMs ?? STREAM_BLOCK_MS);
+      return clusterQueue(adapter, async () => {
+        await Promise.all(duplicates.map((d) => untilClosed(d, blockMs + 1000)));
+        await close();
+      });
     }
     const sub = await connectClient(redis, endpoint, logger, 'subscriber');
     clients.push(sub);
@@ -206,4 +219,33 @@ async function closeClient(client: RedisClient): Promise<void> {
   } catch {
     client.destroy?.();
   }
+}
+
+/** A view of the client whose `duplicate()` remembers the connections it made. */
+function recordingDuplicates(client: RedisClient, into: RedisClient[]): RedisClient {
+  return new Proxy(client, {
+    get(target, key, receiver) {
+      if (key === 'duplicate') {
+        return () => {
+          const copy = target.duplicate();
+          into.push(copy);
+          return copy;
+        };
+      }
+      const value = Reflect.get(target, key, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Resolves when the client's connection is closed, or after `timeoutMs`. */
+async function untilClosed(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (!client.isOpen) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    client.on('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -77,6 +77,8 @@ export async function removeBuilds(): Promise<void> {
   built = undefined;
 }
 
+const REQUEST_TIMEOUT = 20_000;
+
 /** One application (or worker) process. */
 export class QueueNode {
   readonly logs: { level: string; message: string }[] = [];
@@ -119,7 +121,21 @@ export class QueueNode {
   request<T = unknown>(op: string, ...args: unknown[]): Promise<T> {
     const id = ++this.nextId;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      // A process that stops answering fails the test with what it was asked, not a bare timeout.
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${this.label}: no reply to ${op}() within ${REQUEST_TIMEOUT} ms`));
+      }, REQUEST_TIMEOUT);
+      this.pending.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as T);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
       this.child.send({ id, op, args });
     });
   }

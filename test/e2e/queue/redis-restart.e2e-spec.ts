@@ -70,7 +70,10 @@ describe('message queue: losing Redis while running', () => {
       expect(line.message).toContain('Local clients are still served');
     }
     // Local clients are still served: handlers answer, and a process still reaches its own clients.
-    expect(await onX.emitWithAck('echo', 'still here')).toEqual({ from: 'X', data: 'still here' });
+    expect(await onX.timeout(5000).emitWithAck('echo', 'still here')).toEqual({
+      from: 'X',
+      data: 'still here',
+    });
     const local = next(onY, 'local');
     await y.request('emit', 'local', 'during the outage');
     expect(await local).toBe('during the outage');

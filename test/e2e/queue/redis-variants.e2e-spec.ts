@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Test } from '@nestjs/testing';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

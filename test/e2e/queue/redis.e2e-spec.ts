@@ -230,7 +230,7 @@ describe('message queue on Redis: three processes', () => {
     expect(await theirs).toBe('channel two');
     // Round trips through both apps after both emits: nothing crossed over.
     await barrier(a, onA, onB, onC);
-    expect(await onD.emitWithAck('echo', 1)).toEqual({ from: 'D', data: 1 });
+    expect(await onD.timeout(5000).emitWithAck('echo', 1)).toEqual({ from: 'D', data: 1 });
     expect(dSeen).toEqual(['channel two']);
     expect(seen).toEqual([[], [], []]);
     await expect(a.request('rooms', { sid: onD.id })).rejects.toMatchObject({
