@@ -14,6 +14,8 @@ interface ServerToClient {
 
 declare const sockets: SocketService<ClientToServer, ServerToClient>;
 declare const untyped: SocketService;
+// As the README shows it: no client-to-server map.
+declare const emitOnly: SocketService<{}, ServerToClient>;
 
 export function typedEmits(): void {
   sockets.emit('chat', { text: 'hi', from: 'bot' });
@@ -28,6 +30,10 @@ export function typedEmits(): void {
   sockets.emit('unknown', 1);
   // @ts-expect-error an option that does not exist
   sockets.emit('tick', 1, { room: 'x' });
+
+  emitOnly.emit('tick', 1);
+  // @ts-expect-error wrong payload type
+  emitOnly.emit('tick', 'one');
 
   // Without event maps, anything goes.
   untyped.emit('anything', { at: 'all' });

@@ -66,8 +66,12 @@ class ContextGateway implements OnGatewayConnection, OnGatewayDisconnect {
   }
 
   handleDisconnect(socket: Socket) {
-    disconnectedSids.set(socket.id, { sid: this.ctx.sid, rooms: this.ctx.socket.rooms.size });
-    disconnectSeen.get(socket.id)?.resolve();
+    const sid = this.ctx.sid;
+    // The client has already left its rooms here, as in socket.io.
+    void this.ctx.rooms().then((rooms) => {
+      disconnectedSids.set(socket.id, { sid, rooms: rooms.length });
+      disconnectSeen.get(socket.id)?.resolve();
+    });
   }
 
   @SubscribeMessage('about')
@@ -216,7 +220,7 @@ describe('SocketContext and handler parameters', () => {
     disconnectSeen.set(sid, seen);
     c.disconnect();
     await seen.promise;
-    expect(disconnectedSids.get(sid)?.sid).toBe(sid);
+    expect(disconnectedSids.get(sid)).toEqual({ sid, rooms: 0 });
   });
 
   it('@Sid(), @EventName() and @SocketSession(): the session lasts for the connection', async () => {
