@@ -90,14 +90,25 @@ export class SocketIOTestClient {
     this.sockets.set(namespace, socket);
     this.sent.set(namespace, 0);
     await new Promise<void>((resolve, reject) => {
-      const onConnect = () => {
+      const done = () => {
+        clearTimeout(timer);
+        socket.off('connect', onConnect);
         socket.off('connect_error', onError);
+      };
+      const onConnect = () => {
+        done();
         resolve();
       };
       const onError = (err: Error) => {
-        socket.off('connect', onConnect);
+        done();
         reject(err);
       };
+      // A guard or handleConnection that never settles would otherwise keep the test waiting.
+      const timer = setTimeout(() => {
+        done();
+        socket.disconnect();
+        reject(new Error(`no answer to connecting "${namespace}" within ${this.timeout} ms`));
+      }, this.timeout);
       socket.once('connect', onConnect);
       socket.once('connect_error', onError);
       socket.connect();

@@ -138,6 +138,22 @@ describe('with alwaysConnect', () => {
   });
 });
 
+describe('a connection the server never answers', () => {
+  @WebSocketGateway({ namespace: '/stuck' })
+  class StuckGateway implements OnGatewayConnection {
+    handleConnection() {
+      return new Promise<void>(() => undefined);
+    }
+  }
+
+  it('makes connect reject after the timeout', async () => {
+    const app = await build({ providers: [StuckGateway] });
+    await expect(createTestClient(app, { namespace: '/stuck', timeout: 100 })).rejects.toThrow(
+      'no answer to connecting "/stuck" within 100 ms',
+    );
+  });
+});
+
 describe('SocketIOTestClient', () => {
   it('waitFor resolves with an event that already arrived or arrives later, each once', async () => {
     const app = await build();
