@@ -159,6 +159,7 @@ export async function mainSession(
   kind: ServerKind,
   sizes: Sizes,
   env: RunEnv,
+  echoOnly = false,
 ): Promise<[Figures, Checks]> {
   const [server, port] = await startServer({ kind }, env);
   const load = await startLoad();
@@ -188,6 +189,7 @@ export async function mainSession(
     if (echo.bad !== 0) throw new Error(`${echo.bad} echo acks carried the wrong payload`);
     figures['echo.cpuUsPerMsg'] = cpuUs / (echo.acks as number);
     figures['echo.msgPerSec'] = ((echo.acks as number) / (echo.ms as number)) * 1000;
+    if (echoOnly) return [figures, checks];
 
     await connect(sizes.fanoutSmall - sizes.echoClients);
     figures['fanout1k.cpuUsPerDelivery'] = await fanout(

@@ -80,6 +80,11 @@ export class GatewayRegistry {
     return this.gatewayWrappers().length > 0;
   }
 
+  /** True when no gateway is request-scoped (each has one instance, known up front). */
+  get allStatic(): boolean {
+    return this.gatewayWrappers().every((w) => w.isDependencyTreeStatic?.() !== false);
+  }
+
   /** The gateways of a port, path and namespace. */
   find(port: number, path: string, defaultPath: string, namespace: unknown): GatewayEntry[] {
     const key = namespaceKey(namespace);
