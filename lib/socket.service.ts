@@ -304,21 +304,34 @@ export class SocketService<
 }
 
 /**
- * The client's ack; a client that disconnects first rejects the call at once with an
- * `UnknownClientError` (socket.io itself would wait for the whole timeout).
+ * The client's ack. A client that disconnects first rejects the call at once with an
+ * `UnknownClientError`. The timer is ours, not socket.io's `timeout()`: socket.io keeps its timer
+ * after a disconnect, which holds a closed app's process open for the whole timeout.
  */
 function ackOrGone<T>(socket: Socket, event: string, args: unknown[], timeout: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const gone = () => reject(new UnknownClientError(socket.id, socket.nsp.name));
+    let settled = false;
+    const finish = (settle: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.off('disconnect', gone);
+      settle();
+    };
+    const gone = () => finish(() => reject(new UnknownClientError(socket.id, socket.nsp.name)));
+    const timer = setTimeout(
+      () =>
+        finish(() =>
+          reject(
+            new TimeoutError(
+              `Client "${socket.id}" did not acknowledge "${event}" within ${timeout} ms`,
+            ),
+          ),
+        ),
+      timeout,
+    );
     socket.once('disconnect', gone);
-    socket
-      .timeout(timeout)
-      .emitWithAck(event, ...args)
-      .then(
-        (value) => resolve(value as T),
-        (err: unknown) => reject(err),
-      )
-      .finally(() => socket.off('disconnect', gone));
+    socket.emit(event, ...args, (value: unknown) => finish(() => resolve(value as T)));
   });
 }
 

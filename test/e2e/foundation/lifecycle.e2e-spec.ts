@@ -48,6 +48,29 @@ describe('SocketService lifecycle', () => {
     expect(await gone).toBe('transport close');
   });
 
+  it('app.close() rejects a pending call at once and leaves no timer behind', async () => {
+    const { app, url } = await startApp({
+      imports: [SocketIOModule.forRoot()],
+      providers: [EchoGateway],
+    });
+    const sockets = app.get(SocketService);
+    const c = await connect(url);
+    const asked = next(c, 'question');
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const pending = sockets.call('question', 1, { to: c.id!, timeout: 60_000 }).then(
+      () => new Error('resolved'),
+      (e: unknown) => e as Error,
+    );
+    await asked;
+    const started = Date.now();
+    await app.close();
+    const err = await pending;
+    expect(err.name).toBe('UnknownClientError');
+    expect(Date.now() - started).toBeLessThan(2000);
+    const timersAfter = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    expect(timersAfter).toBeLessThanOrEqual(timersBefore);
+  });
+
   it('a task that fails is logged and does not stop the app', async () => {
     const errors: string[] = [];
     const logger = {
