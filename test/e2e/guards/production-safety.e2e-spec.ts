@@ -21,7 +21,12 @@ class PingGateway {
 }
 
 @WebSocketGateway({ namespace: '/open', cors: { origin: '*' } })
-class OpenGateway {}
+class OpenGateway {
+  @SubscribeMessage('ping')
+  ping() {
+    return 'open pong';
+  }
+}
 
 const memorySession = () =>
   session({ secret: 'test secret', resave: false, saveUninitialized: false });
