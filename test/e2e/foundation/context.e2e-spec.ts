@@ -160,6 +160,15 @@ class ChatGateway {
   }
 }
 
+/** A second gateway on '/': the catch-all of ContextGateway must leave its events alone. */
+@WebSocketGateway()
+class SiblingGateway {
+  @SubscribeMessage('sibling')
+  sibling(@MessageBody() data: unknown) {
+    return { caughtBy: 'sibling', data };
+  }
+}
+
 describe('SocketContext and handler parameters', () => {
   let app: INestApplication;
   let url: string;
@@ -335,7 +344,7 @@ describe('catch-all handlers', () => {
   beforeAll(async () => {
     ({ app, url } = await startApp({
       imports: [SocketIOModule.forRoot()],
-      providers: [ContextGateway, First, Second, Third],
+      providers: [ContextGateway, SiblingGateway, First, Second, Third],
     }));
   });
   afterAll(() => app.close());
@@ -363,5 +372,13 @@ describe('catch-all handlers', () => {
     const result = (await c.emitWithAck('decorators')) as { name: string };
     expect(result.name).toBe('decorators');
     expect(result).not.toHaveProperty('caughtBy');
+    // Taken by another gateway of the namespace: answered once, by that gateway.
+    const acks: unknown[] = [];
+    c.emit('sibling', 5, (reply: unknown) => acks.push(reply));
+    const exceptions: unknown[] = [];
+    c.on('exception', (e: unknown) => exceptions.push(e));
+    expect(await c.emitWithAck('sibling', 6)).toEqual({ caughtBy: 'sibling', data: 6 });
+    expect(acks).toEqual([{ caughtBy: 'sibling', data: 5 }]);
+    expect(exceptions).toEqual([]);
   });
 });

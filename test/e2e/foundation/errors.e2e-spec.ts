@@ -3,6 +3,7 @@ import {
   ForbiddenException,
   HttpException,
   Injectable,
+  ParseIntPipe,
   UnauthorizedException,
   UseGuards,
   UseInterceptors,
@@ -128,6 +129,11 @@ class FailingGateway implements OnGatewayConnection, OnGatewayDisconnect {
     return { ok: body.text };
   }
 
+  @SubscribeMessage('parse')
+  parse(@MessageBody(ParseIntPipe) n: number) {
+    return n * 2;
+  }
+
   @SubscribeMessage('fine')
   fine() {
     return 'fine';
@@ -139,6 +145,12 @@ class HandledGateway {
   @SubscribeMessage('throw')
   throws() {
     throw new Error('handled internals');
+  }
+
+  @SubscribeMessage('reject')
+  async rejects() {
+    await new Promise((r) => setTimeout(r, 1));
+    throw new Error('late internals');
   }
 
   @SubscribeMessage('forbidden')
@@ -278,6 +290,15 @@ describe('errors always reach the client', () => {
     });
   });
 
+  it('a pipe on a parameter fails with 400 and its message', async () => {
+    const c = await connect(url);
+    const reply = {
+      error: { status: 400, message: 'Validation failed (numeric string is expected)' },
+    };
+    expect(await both(c, 'parse', 'abc')).toEqual({ acked: reply, exception: reply });
+    expect(await c.emitWithAck('parse', '21')).toBe(42);
+  });
+
   it('a global ValidationPipe failure is a 400 with its messages', async () => {
     const c = await connect(url);
     const reply = {
@@ -300,6 +321,13 @@ describe('errors always reach the client', () => {
     const c = await connect(`${url}/handled`);
     const handled = { handled: 'handled internals', by: 'gateway', sid: c.id, event: 'throw' };
     expect(await both(c, 'throw')).toEqual({ acked: handled, exception: handled });
+    // A rejection after an await still knows the client and the event.
+    expect(await c.emitWithAck('reject')).toEqual({
+      handled: 'late internals',
+      by: 'gateway',
+      sid: c.id,
+      event: 'reject',
+    });
     expect(await c.emitWithAck('forbidden')).toEqual({ error: { status: 403, message: 'nope' } });
   });
 
