@@ -89,3 +89,34 @@ describe.each([
     expect(await c.emitWithAck('get')).toEqual({});
   });
 });
+
+describe('a session store that fails during the handshake', () => {
+  afterEach(() => closeClients());
+
+  it('gives an empty session and logs a warning; the client still connects', async () => {
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    const store = new RedisStore({ client: redis, prefix: `nest-socketio-test:${randomUUID()}:` });
+    const middleware = session({ secret: 's', resave: false, saveUninitialized: false, store });
+    const warnings: string[] = [];
+    const logger = { log() {}, error() {}, warn: (m: unknown) => warnings.push(String(m)) };
+    const { app, url } = await startSessionApp(
+      {
+        imports: [SocketIOModule.forRoot({ session: middleware, logger })],
+        providers: [SessionGateway],
+        controllers: [SessionController],
+      },
+      middleware,
+    );
+    try {
+      const { cookie } = await http(url, '/session/login', { body: { user: 'ann' } });
+      await redis.quit();
+      const c = await connect(url, { extraHeaders: { cookie: cookie! } });
+      expect(await c.emitWithAck('get')).toEqual({});
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/^The session of client \S+ could not be loaded: /);
+    } finally {
+      await app.close();
+    }
+  });
+});
