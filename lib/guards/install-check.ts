@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Thrown at start-up when the socket.io install cannot work: wrong major version, or two copies. */
@@ -48,18 +48,30 @@ function versionOf(dir: string): string {
 }
 
 /**
- * Who loads socket.io in this process: nest-socketio itself, the application (from the working
- * directory) and `@nestjs/platform-socket.io` (from wherever nest-socketio finds it).
+ * Who loads socket.io in this process: nest-socketio itself, `@nestjs/platform-socket.io` (from
+ * wherever nest-socketio finds it) and the application, from its main script (not the working
+ * directory, which in a monorepo is often another package's root), unless a tool inside
+ * node_modules (a test runner, a process manager) is the main script.
  */
 export function defaultRequesters(): SocketIORequester[] {
   const here = dirname(fileURLToPath(import.meta.url));
-  const requesters: SocketIORequester[] = [
-    { name: 'nest-socketio', from: here },
-    { name: 'the application', from: process.cwd() },
-  ];
+  const requesters: SocketIORequester[] = [{ name: 'nest-socketio', from: here }];
   const platform = packageDir('@nestjs/platform-socket.io', here);
   if (platform) requesters.push({ name: '@nestjs/platform-socket.io', from: platform });
+  const main = mainScriptDir();
+  if (main) requesters.push({ name: 'the application', from: main });
   return requesters;
+}
+
+function mainScriptDir(): string | undefined {
+  const main = process.argv[1];
+  if (!main) return undefined;
+  try {
+    const path = realpathSync(main);
+    return path.split(sep).includes('node_modules') ? undefined : dirname(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The socket.io copy each requester resolves to (requesters that find none are left out). */

@@ -43,9 +43,9 @@ describe('the incompatible-install check', () => {
   it('passes on this repository, where one socket.io 4 is installed', () => {
     expect(() => checkSocketIOInstall()).not.toThrow();
     const copies = findSocketIOCopies(defaultRequesters());
+    // The main script is vitest's, inside node_modules: the application is not asked.
     expect(copies.map((c) => c.requiredBy)).toEqual([
       'nest-socketio',
-      'the application',
       '@nestjs/platform-socket.io',
     ]);
     expect(new Set(copies.map((c) => c.path)).size).toBe(1);
