@@ -125,7 +125,11 @@ export class SocketIOTestClient {
    * event and what its handler emitted has arrived (handlers that wait on real I/O: use `waitFor`).
    * Rejects with `not connected` when the namespace is not connected.
    */
-  async emit(event: string, data?: unknown, options: TestEmitOptions = {}): Promise<unknown> {
+  async emit<T = unknown>(
+    event: string,
+    data?: unknown,
+    options: TestEmitOptions = {},
+  ): Promise<T> {
     const namespace = options.namespace ?? this.defaultNamespace;
     const socket = this.sockets.get(namespace);
     if (!socket?.connected) throw new Error('not connected');
@@ -136,9 +140,9 @@ export class SocketIOTestClient {
       socket.emit(event, ...args);
       this.countSent(namespace);
       await this.settle(namespace, timeout);
-      return undefined;
+      return undefined as T;
     }
-    return new Promise((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       socket.timeout(timeout).emit(event, ...args, (err: Error | null, ...reply: unknown[]) => {
         if (err) {
           reject(
@@ -148,7 +152,7 @@ export class SocketIOTestClient {
                 : `disconnected before the ack of "${event}"`,
             ),
           );
-        } else resolve(reply.length > 1 ? reply : reply[0]);
+        } else resolve((reply.length > 1 ? reply : reply[0]) as T);
       });
       this.countSent(namespace);
     });
@@ -159,8 +163,8 @@ export class SocketIOTestClient {
   }
 
   /** Sends a `message` event (Flask-SocketIO's `send`), as `emit('message', data, options)`. */
-  send(data: unknown, options?: TestEmitOptions): Promise<unknown> {
-    return this.emit('message', data, options);
+  send<T = unknown>(data: unknown, options?: TestEmitOptions): Promise<T> {
+    return this.emit<T>('message', data, options);
   }
 
   /** Returns and forgets the events received on a namespace (the client's own by default). */
@@ -174,7 +178,10 @@ export class SocketIOTestClient {
    * Resolves with the arguments of the first `event` that no earlier `waitFor` returned, whether
    * it already arrived or arrives later; rejects after `timeout`. It stays in `getReceived()`.
    */
-  waitFor(event: string, options: TestWaitOptions = {}): Promise<unknown[]> {
+  waitFor<T extends unknown[] = unknown[]>(
+    event: string,
+    options: TestWaitOptions = {},
+  ): Promise<T> {
     const namespace = options.namespace ?? this.defaultNamespace;
     const timeout = options.timeout ?? this.timeout;
     const already = this.received.find(
@@ -182,7 +189,7 @@ export class SocketIOTestClient {
     );
     if (already) {
       already.waited = true;
-      return Promise.resolve(already.args);
+      return Promise.resolve(already.args as T);
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
@@ -190,7 +197,7 @@ export class SocketIOTestClient {
         namespace,
         resolve: (args) => {
           clearTimeout(timer);
-          resolve(args);
+          resolve(args as T);
         },
       };
       const timer = setTimeout(() => {
