@@ -168,7 +168,7 @@ export async function fuzzWebsocket(
   while (sentHere < count && Date.now() < deadline) {
     const ws = new WebSocket(wsUrl);
     stats.connections++;
-    let closed = false;
+    const conn = { closed: false };
     let answer: ((ok: boolean) => void) | undefined;
     ws.on('error', () => undefined);
     const joined = new Promise<boolean>((resolve) => {
@@ -184,13 +184,13 @@ export async function fuzzWebsocket(
         else if (text.startsWith(`43${probeId}[`)) answer?.(true);
       });
       ws.once('close', () => {
-        closed = true;
+        conn.closed = true;
         resolve(false);
         answer?.(false);
       });
     });
     if (!(await joined)) continue;
-    while (!closed && sentHere < count && Date.now() < deadline) {
+    while (!conn.closed && sentHere < count && Date.now() < deadline) {
       const harsh = r() < HARSH;
       const packet = harsh && r() < 0.2 ? randomBytes(r, 64) : fuzzPacket(r, harsh);
       recent.push(typeof packet === 'string' ? packet.slice(0, 80) : `<${packet.length} bytes>`);
@@ -202,7 +202,7 @@ export async function fuzzWebsocket(
       stats.sent++;
       if (harsh || sentHere % 100 === 0) {
         // The probe: answered on a live connection, or the close tells us it is gone.
-        if (closed) break;
+        if (conn.closed) break;
         const id = ++probeId;
         const alive = new Promise<boolean>((resolve) => (answer = resolve));
         ws.send(`42${id}["echo",${id}]`);
@@ -216,7 +216,7 @@ export async function fuzzWebsocket(
         if (!ok) break;
       }
     }
-    if (!closed) {
+    if (!conn.closed) {
       ws.close();
       await once(ws, 'close');
     }
@@ -258,18 +258,18 @@ export async function fuzzPolling(
     };
     stats.control++;
     if ((await post('40')) !== 200) continue;
-    let alive = true;
+    const state = { alive: true };
     // Long-poll as a real client does: it drains what the server sends, and answers its pings.
     const poller = (async () => {
-      while (alive) {
+      while (state.alive) {
         const res = await fetch(session).catch(() => undefined);
         const text = res ? await res.text().catch(() => '') : '';
         if (res?.status !== 200) break;
         if (text.split('\x1e').includes('2')) await post('3').catch(() => undefined);
       }
-      alive = false;
+      state.alive = false;
     })();
-    while (alive && sentHere < count && Date.now() < deadline) {
+    while (state.alive && sentHere < count && Date.now() < deadline) {
       const batch: string[] = [];
       let bytes = 0;
       // Stay under maxHttpBufferSize (1 MB): a larger body is refused whole with 413.
@@ -290,11 +290,11 @@ export async function fuzzPolling(
         stats.sent++;
         break;
       }
-      alive = status === 200;
+      state.alive = status === 200;
     }
-    if (alive) {
+    if (state.alive) {
       stats.control++;
-      alive = false;
+      state.alive = false;
       await post('1').catch(() => undefined);
     }
     await poller;

@@ -76,12 +76,12 @@ describe('fuzz: malformed Engine.IO and Socket.IO packets', () => {
     const deadline = Date.now() + SECONDS * 1000;
     const stats: FuzzStats = { sent: 0, control: 0, connections: 0, unanswered: [] };
     const random = prng(SEED);
-    let fuzzing = true;
+    const run = { fuzzing: true };
     let acks = 0;
     const wrong: unknown[] = [];
     const goodTraffic = Promise.all(
       good.map(async (c, i) => {
-        for (let n = 0; fuzzing; n++) {
+        for (let n = 0; run.fuzzing; n++) {
           const payload = { client: i, n, text: 'ok'.repeat(n % 7) };
           const reply = await c.timeout(5000).emitWithAck('echo', payload);
           if (JSON.stringify(reply) === JSON.stringify(payload)) acks++;
@@ -97,7 +97,7 @@ describe('fuzz: malformed Engine.IO and Socket.IO packets', () => {
       ...seeds.slice(6).map((s) => fuzzPolling(url, prng(s), PACKETS * 0.1, deadline, stats)),
     ]);
     const elapsed = Date.now() - started;
-    fuzzing = false;
+    run.fuzzing = false;
     await goodTraffic;
     server.engine.off('connection', count);
 
