@@ -43,8 +43,8 @@ describe('rooms joined in handleConnection', () => {
       expect(error.message).toBe('go away');
 
       const c = await connect(url);
-      expect(((await c.emitWithAck('rooms')) as string[]).sort()).toEqual(
-        [c.id, 'everyone', 'lobby'].sort(),
+      expect(((await c.emitWithAck('rooms')) as string[]).toSorted()).toEqual(
+        [c.id, 'everyone', 'lobby'].toSorted(),
       );
       const heard = next(c, 'hello');
       app.get(SocketService).emit('hello', 'lobby', { to: 'lobby' });
