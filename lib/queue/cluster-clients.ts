@@ -49,7 +49,11 @@ export class ClusterClients implements RemoteClients {
       await nsp.fetchSockets();
       return;
     }
-    await this.settleWhile(async () => (await nsp.in(room).fetchSockets()).length > 0);
+    // A client may (re)join the room meanwhile, legitimately: ask a few times, never fail.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if ((await nsp.in(room).fetchSockets()).length === 0) return;
+      await delay(10 * 2 ** attempt);
+    }
   }
 
   private nsp(namespace: string, sid: string): Namespace {

@@ -28,7 +28,11 @@ export async function createMessageQueue(
   }
   if (!options.messageQueue) return undefined;
   const endpoint = queueEndpoint(options.messageQueue);
-  return endpoint.type === 'postgres'
+  const queue = await (endpoint.type === 'postgres'
     ? createPostgresQueue(endpoint, channel, emitterOnly, logger)
-    : createRedisQueue(endpoint, channel, emitterOnly, logger);
+    : createRedisQueue(endpoint, channel, emitterOnly, logger));
+  logger.log(
+    `Message queue: ${endpoint.type} on ${endpoint.label}, channel "${channel}"${emitterOnly ? ' (emitter only)' : ''}`,
+  );
+  return queue;
 }

@@ -58,7 +58,7 @@ export async function createRedisQueue(
       // The adapter reads the stream on connections of its own (duplicates of ours) that close
       // only when their blocking read returns: a short block keeps app.close() quick.
       const duplicates: RedisClient[] = [];
-      const adapter = createAdapter(recordingDuplicates(pub, duplicates), {
+      const adapter = createAdapter(guarded(pub, endpoint, logger, duplicates), {
         streamName: channel,
         channelPrefix: channel,
         blockTimeInMs: STREAM_BLOCK_MS,
@@ -76,11 +76,12 @@ export async function createRedisQueue(
       '@socket.io/redis-adapter',
       `messageQueue (${endpoint.type})`,
     );
-    const safePub = catchingPublishes(pub, endpoint, logger);
+    const safePub = guarded(pub, endpoint, logger);
+    const safeSub = guarded(sub, endpoint, logger);
     const adapter =
       endpoint.type === 'redis-sharded'
-        ? pkg.createShardedAdapter(safePub, sub, { channelPrefix: channel, ...options })
-        : pkg.createAdapter(safePub, sub, { key: channel, ...options });
+        ? pkg.createShardedAdapter(safePub, safeSub, { channelPrefix: channel, ...options })
+        : pkg.createAdapter(safePub, safeSub, { key: channel, ...options });
     return clusterQueue(adapter, close);
   } catch (err) {
     await close();
@@ -178,30 +179,61 @@ async function connectClient(
   return client;
 }
 
+/** Commands whose promise the adapters drop on the floor. */
+const UNAWAITED = new Set(
+  [
+    'publish',
+    'sPublish',
+    'spublish',
+    'subscribe',
+    'sSubscribe',
+    'ssubscribe',
+    'pSubscribe',
+    'psubscribe',
+    'unsubscribe',
+    'sUnsubscribe',
+    'sunsubscribe',
+    'pUnsubscribe',
+    'punsubscribe',
+  ].flatMap((name) => [name, name.toUpperCase()]),
+);
+
+/** Rejections of commands that fail only because the client is being closed. */
+const CLOSING = new Set(['DisconnectsClientError', 'ClientClosedError']);
+
 /**
- * The Redis adapter publishes without handling the returned promise: a publish that fails
- * during an outage would be an unhandled rejection. This view of the client catches them.
+ * The adapters publish and subscribe without handling the returned promise: one that fails
+ * during an outage, or while the app closes, would be an unhandled rejection. This view of the
+ * client catches them (and logs real failures); its duplicates, when `duplicates` is given, are
+ * guarded the same way and remembered so that closing can wait for them.
  */
-function catchingPublishes(
+function guarded(
   client: RedisClient,
   endpoint: QueueEndpoint,
   logger: LoggerService,
+  duplicates?: RedisClient[],
 ): RedisClient {
-  const publishers = new Set(['publish', 'PUBLISH', 'sPublish', 'SPUBLISH', 'spublish']);
   return new Proxy(client, {
     get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver);
-      if (typeof key !== 'string' || !publishers.has(key) || typeof value !== 'function') {
-        return typeof value === 'function' ? value.bind(target) : value;
+      if (key === 'duplicate' && duplicates) {
+        return () => {
+          const copy = target.duplicate();
+          duplicates.push(copy);
+          return guarded(copy, endpoint, logger);
+        };
       }
+      const value = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      if (typeof key !== 'string' || !UNAWAITED.has(key)) return value.bind(target);
       return (...args: unknown[]) => {
         const result = value.apply(target, args);
         if (result && typeof (result as Promise<unknown>).catch === 'function') {
-          (result as Promise<unknown>).catch((err: Error) =>
+          (result as Promise<unknown>).catch((err: Error) => {
+            if (CLOSING.has(err?.name) || CLOSING.has(err?.constructor?.name)) return;
             logger.warn?.(
-              `Message queue: a publish to ${endpoint.label} failed: ${withoutSecrets(String(err?.message ?? err), endpoint.url)}`,
-            ),
-          );
+              `Message queue: ${key} on ${endpoint.label} failed: ${withoutSecrets(String(err?.message ?? err), endpoint.url)}`,
+            );
+          });
         }
         return result;
       };
@@ -219,23 +251,6 @@ async function closeClient(client: RedisClient): Promise<void> {
   } catch {
     client.destroy?.();
   }
-}
-
-/** A view of the client whose `duplicate()` remembers the connections it made. */
-function recordingDuplicates(client: RedisClient, into: RedisClient[]): RedisClient {
-  return new Proxy(client, {
-    get(target, key, receiver) {
-      if (key === 'duplicate') {
-        return () => {
-          const copy = target.duplicate();
-          into.push(copy);
-          return copy;
-        };
-      }
-      const value = Reflect.get(target, key, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }
 
 /** Resolves when the client's connection is closed, or after `timeoutMs`. */

@@ -241,7 +241,15 @@ export class OwnRedis {
         seen += chunk.toString();
         if (seen.includes('Ready to accept connections')) resolve();
       });
-      child.once('error', reject);
+      child.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'ENOENT'
+            ? new Error(
+                'redis-server is not installed: this test starts a Redis of its own (apt-get install redis-server)',
+              )
+            : err,
+        ),
+      );
       child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${seen}`)));
     });
     child.stdout!.resume();
