@@ -40,6 +40,20 @@ export class ConnectionAdmission {
   }
 
   async admit(socket: Socket, gateways: GatewayEntry[]): Promise<void> {
+    // Before acceptance, what guards or handleConnection send the client directly is held back:
+    // sent if it is accepted (socket.io-client delivers it after connect), dropped if refused.
+    // With alwaysConnect the client is already accepted and hears everything.
+    const held = this.deps.options.alwaysConnect ? undefined : holdPackets(socket);
+    try {
+      await this.decide(socket, gateways);
+    } catch (refusal) {
+      held?.drop();
+      throw refusal;
+    }
+    held?.release();
+  }
+
+  private async decide(socket: Socket, gateways: GatewayEntry[]): Promise<void> {
     for (const step of this.handshakeSteps) await step(socket);
     try {
       // A guard of the module option is built in the module of the namespace's gateway, where
@@ -96,4 +110,22 @@ export class ConnectionAdmission {
     }
     return instance;
   }
+}
+
+/** Holds the packets written to one socket until the admission decision. */
+function holdPackets(socket: Socket): { release(): void; drop(): void } {
+  const target = socket as unknown as { packet(...args: unknown[]): void };
+  const held: unknown[][] = [];
+  // An own property shadows Socket.prototype.packet; deleting it restores the original.
+  target.packet = (...args: unknown[]) => void held.push(args);
+  const restore = () => delete (target as { packet?: unknown }).packet;
+  return {
+    release() {
+      restore();
+      for (const args of held) target.packet(...args);
+    },
+    drop() {
+      restore();
+    },
+  };
 }

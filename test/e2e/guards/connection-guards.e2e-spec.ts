@@ -83,6 +83,8 @@ class HandleConnectionGateway {
 
   async handleConnection(socket: Socket) {
     const mode = socket.handshake.auth.mode;
+    // Greets first, decides after: a refused client must not hear the greeting.
+    this.ctx.emit('welcome', 'hi');
     await Promise.resolve();
     if (mode === 'false') return false;
     if (mode === 'refuse') throw new ConnectionRefusedError('Go away', { code: 7 });
@@ -229,10 +231,15 @@ describe('connection guards and handleConnection', () => {
     expect([...nsp.sockets.keys()]).toEqual([member.id]);
   });
 
-  it('handleConnection returning false refuses', async () => {
-    expect(await refusal(client(`${url}/hc`, { auth: { mode: 'false' } }))).toEqual({
-      message: 'Connection rejected by server',
-    });
+  it('handleConnection returning false refuses; what it sent the client is dropped', async () => {
+    const refused = client(`${url}/hc`, { auth: { mode: 'false' } });
+    const seen = packets(refused, '/hc');
+    expect(await refusal(refused)).toEqual({ message: 'Connection rejected by server' });
+    expect(seen).toEqual([{ type: 4, data: { message: 'Connection rejected by server' } }]);
+    // An accepted client does get what handleConnection sent it.
+    const accepted = client(`${url}/hc`, { auth: {} });
+    expect(await next(accepted, 'welcome')).toBe('hi');
+    expect(accepted.connected).toBe(true);
   });
 
   it('handleConnection throwing ConnectionRefusedError refuses with its message and data', async () => {
