@@ -37,6 +37,10 @@ class FailingConnectGateway {
 
 let app: INestApplication | undefined;
 
+/** One character of a cookie value changed. */
+const flip = (s: string, at: number) =>
+  s.slice(0, at) + (s[at] === 'A' ? 'B' : 'A') + s.slice(at + 1);
+
 async function start(options: SocketIOModuleOptions = {}) {
   const started = await startApp({
     imports: [SocketIOModule.forRoot({ logger: false, ...options })],
@@ -153,8 +157,6 @@ describe('sessions', () => {
     expect(await genuine.emitWithAck('get')).toEqual({ user: 'ann' });
     // Flip the last character of the signature, then of the session id.
     const value = decodeURIComponent(cookie!.slice('connect.sid='.length));
-    const flip = (s: string, at: number) =>
-      s.slice(0, at) + (s[at] === 'A' ? 'B' : 'A') + s.slice(at + 1);
     const dot = value.lastIndexOf('.');
     const tampered = [flip(value, value.length - 1), flip(value, dot - 1)].map(
       (v) => `connect.sid=${encodeURIComponent(v)}`,
