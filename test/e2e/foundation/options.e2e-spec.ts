@@ -121,6 +121,17 @@ describe('module options reach the server', () => {
     expect(ok.res.headers.get('access-control-allow-credentials')).toBe('true');
     const sub = await handshake(url, undefined, { origin: 'https://a.trusted.example' });
     expect(sub.res.headers.get('access-control-allow-origin')).toBe('https://a.trusted.example');
+    // A browser's preflight (polling with custom headers) is answered for an allowed origin.
+    const preflight = await fetch(`${url}/socket.io/?EIO=4&transport=polling`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'x-token',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://app.example');
     const other = await handshake(url, undefined, { origin: 'http://other.example' });
     expect(other.res.status).toBe(403);
     expect(other.res.headers.get('access-control-allow-origin')).toBeNull();
