@@ -21,6 +21,11 @@ class EchoGateway {
     return data;
   }
 
+  @SubscribeMessage('fail')
+  fail() {
+    throw new Error('failed');
+  }
+
   @SubscribeMessage('shout')
   shout(@MessageBody() data: unknown, @Sid() sid: string) {
     this.sockets.emit('shouted', { data, from: sid });
@@ -180,17 +185,17 @@ describe('SocketIOModule', () => {
 
   it('two apps in one process (same gateway class) do not see each other', async () => {
     const one = await start({
-      imports: [SocketIOModule.forRoot()],
+      imports: [SocketIOModule.forRoot({ defaultErrorHandler: () => 'handled by one' })],
       providers: [EchoGateway],
       controllers: [NewsController],
     });
     const two = await start({
-      imports: [SocketIOModule.forRoot({ path: '/two' })],
+      imports: [SocketIOModule.forRoot({ defaultErrorHandler: () => 'handled by two' })],
       providers: [EchoGateway],
       controllers: [NewsController],
     });
     const a = await connect(one.url);
-    const b = await connect(two.url, { path: '/two' });
+    const b = await connect(two.url);
     const seenByB: string[] = [];
     b.onAny((event: string) => seenByB.push(event));
     const shoutedA = next(a, 'shouted');
@@ -201,6 +206,9 @@ describe('SocketIOModule', () => {
     await fetch(`${two.url}/news`, { method: 'POST' });
     await news;
     expect(seenByB).toEqual(['news']);
+    // Each app answers errors with its own options, though the gateway class is shared.
+    expect(await a.emitWithAck('fail')).toBe('handled by one');
+    expect(await b.emitWithAck('fail')).toBe('handled by two');
     const s1 = one.app.get(SocketService);
     const s2 = two.app.get(SocketService);
     expect(s1).not.toBe(s2);
