@@ -1,10 +1,12 @@
 import {
   Injectable,
+  SetMetadata,
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
   type INestApplication,
 } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { of, type Observable } from 'rxjs';
 import type { Socket } from 'socket.io';
@@ -121,6 +123,42 @@ class CrashGateway {
   }
 }
 
+/** Reads metadata from the gateway class and its handleConnection method, as auth guards do. */
+@Injectable()
+class PublicGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+  canActivate(context: ExecutionContext): boolean {
+    const open = this.reflector.getAllAndOverride<string>('access', [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    return open === 'public';
+  }
+}
+
+@UseConnectionGuards(PublicGuard)
+@SetMetadata('access', 'public')
+@WebSocketGateway({ namespace: '/public-class' })
+class PublicClassGateway {
+  @SubscribeMessage('ping')
+  ping() {
+    return 'pong';
+  }
+}
+
+@UseConnectionGuards(PublicGuard)
+@SetMetadata('access', 'public')
+@WebSocketGateway({ namespace: '/closed-method' })
+class ClosedMethodGateway {
+  @SetMetadata('access', 'private')
+  handleConnection() {}
+
+  @SubscribeMessage('ping')
+  ping() {
+    return 'pong';
+  }
+}
+
 /** Every socket.io packet a client receives. */
 function packets(socket: ClientSocket, nsp: string): { type: number; data?: unknown }[] {
   const seen: { type: number; data?: unknown }[] = [];
@@ -147,7 +185,15 @@ describe('connection guards and handleConnection', () => {
     process.on('unhandledRejection', onUnhandled);
     ({ app, url } = await startApp({
       imports: [SocketIOModule.forRoot()],
-      providers: [TokenService, TokenGuard, GuardedGateway, HandleConnectionGateway, CrashGateway],
+      providers: [
+        TokenService,
+        TokenGuard,
+        GuardedGateway,
+        HandleConnectionGateway,
+        CrashGateway,
+        PublicClassGateway,
+        ClosedMethodGateway,
+      ],
     }));
   });
   afterAll(async () => {
@@ -167,6 +213,14 @@ describe('connection guards and handleConnection', () => {
     expect(await c.emitWithAck('hello', 'ann')).toBe('hello ann');
     expect(calls.handleConnection).toEqual([c.id]);
     expect(calls.guard).toEqual([{ type: 'ws', auth: { token: 'good' }, isSocket: true }]);
+  });
+
+  it("a guard's Reflector finds metadata on the gateway class and on handleConnection", async () => {
+    const open = await connect(`${url}/public-class`);
+    expect(await open.emitWithAck('ping')).toBe('pong');
+    expect(await refusal(client(`${url}/closed-method`))).toEqual({
+      message: 'Connection rejected by server',
+    });
   });
 
   it('a guard returning false refuses with "Connection rejected by server"', async () => {
