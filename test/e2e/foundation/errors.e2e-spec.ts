@@ -24,7 +24,7 @@ import {
   type OnGatewayDisconnect,
 } from '@nestjs/websockets';
 import { IsInt, IsString, Min } from 'class-validator';
-import { Observable, throwError } from 'rxjs';
+import { from, Observable, throwError } from 'rxjs';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -51,6 +51,7 @@ class DenyGuard implements CanActivate {
   canActivate(context: ExecutionContext) {
     const data = context.switchToWs().getData<{ mode?: string }>();
     if (data?.mode === 'throw') throw new UnauthorizedException('Who are you?');
+    if (data?.mode === 'reject') return Promise.reject(new ForbiddenException('Not today'));
     return false;
   }
 }
@@ -61,6 +62,9 @@ class FailingInterceptor implements NestInterceptor {
     const data = context.switchToWs().getData<{ mode?: string }>();
     if (data?.mode === 'throw') throw new HttpException('Slow down', 429);
     if (data?.mode === 'observable') return throwError(() => new Error('stream broke'));
+    if (data?.mode === 'reject') {
+      return from(Promise.reject(new HttpException('Try later', 503)));
+    }
     return handler.handle();
   }
 }
@@ -275,6 +279,11 @@ describe('errors always reach the client', () => {
       acked: unauthorized,
       exception: unauthorized,
     });
+    const notToday = { error: { status: 403, message: 'Not today' } };
+    expect(await both(c, 'guarded', { mode: 'reject' })).toEqual({
+      acked: notToday,
+      exception: notToday,
+    });
   });
 
   it('an interceptor that throws, or whose stream errors, is answered', async () => {
@@ -287,6 +296,11 @@ describe('errors always reach the client', () => {
     expect(await both(c, 'intercepted', { mode: 'observable' })).toEqual({
       acked: INTERNAL,
       exception: INTERNAL,
+    });
+    const later = { error: { status: 503, message: 'Try later' } };
+    expect(await both(c, 'intercepted', { mode: 'reject' })).toEqual({
+      acked: later,
+      exception: later,
     });
   });
 
