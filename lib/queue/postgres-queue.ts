@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Server } from 'socket.io';
 import { loadOptional } from '../load-optional.js';
 import { ClusterClients } from './cluster-clients.js';
@@ -15,6 +16,7 @@ interface Pool {
 }
 
 const DEFAULT_TABLE = 'socket_io_attachments';
+const END_GRACE_MS = 1000;
 
 /** Builds the PostgreSQL message queue (LISTEN/NOTIFY), or a worker's emitter on it. */
 export async function createPostgresQueue(
@@ -29,6 +31,8 @@ export async function createPostgresQueue(
   const pool = new Pool({
     connectionString: endpoint.url,
     connectionTimeoutMillis: 5000,
+    // Shows who holds the connection in pg_stat_activity; a URL's ?application_name= wins.
+    ...(/[?&]application_name=/.test(endpoint.url) ? {} : { application_name: 'nest-socketio' }),
     ...(emitterOnly ? { max: 1 } : {}),
   });
   const report = (err: Error) =>
@@ -52,7 +56,13 @@ export async function createPostgresQueue(
     );
   }
   const options = { channelPrefix: channel, tableName, ...endpoint.adapterOptions };
-  const close = () => pool.end().catch(() => undefined);
+  // The adapter never releases a LISTEN connection the server dropped, and pool.end() waits for
+  // every checked-out connection: do not wait for dead ones longer than a moment.
+  const close = () =>
+    Promise.race([
+      pool.end().catch(() => undefined),
+      delay(END_GRACE_MS, undefined, { ref: false }),
+    ]);
   if (emitterOnly) {
     const { Emitter } = await loadOptional<any>('@socket.io/postgres-emitter', 'emitterOnly: true');
     const emitters = new Map<string, EmitterOperator>();

@@ -33,12 +33,21 @@ export async function requireService(name: 'Redis' | 'PostgreSQL', port: number)
   }
 }
 
-let built: Promise<string> | undefined;
+const builds = new Map<string, Promise<string>>();
 const buildDirs: string[] = [];
 
-/** Compiles the library and the app fixture once per test file; returns the app's entry. */
-export function buildQueueApp(): Promise<string> {
-  return (built ??= (async () => {
+/**
+ * Compiles the library and an app fixture (queue-app.ts unless told otherwise) once per test
+ * file; returns the app's entry.
+ */
+export function buildQueueApp(fixture = 'test/support/queue-app.ts'): Promise<string> {
+  let built = builds.get(fixture);
+  if (!built) builds.set(fixture, (built = compile(fixture)));
+  return built;
+}
+
+function compile(fixture: string): Promise<string> {
+  return (async () => {
     const cache = join(root, 'node_modules', '.cache');
     await mkdir(cache, { recursive: true });
     const dir = await mkdtemp(join(cache, 'nest-socketio-queue-'));
@@ -57,24 +66,24 @@ export function buildQueueApp(): Promise<string> {
           noUnusedLocals: false,
           paths: {},
         },
-        files: [join(root, 'test/support/queue-app.ts')],
+        files: [join(root, fixture)],
         include: [],
       }),
     );
     const tsc = join(root, 'node_modules', '.bin', 'tsc');
     // Type errors elsewhere in the tree do not stop the emit; a missing output does.
     await promisify(execFile)(tsc, ['-p', join(dir, 'tsconfig.json')]).catch(() => undefined);
-    const entry = join(out, 'test', 'support', 'queue-app.js');
+    const entry = join(out, fixture.replace(/\.ts$/, '.js'));
     if (!existsSync(entry)) throw new Error(`tsc did not emit ${entry}`);
     await writeFile(join(out, 'package.json'), '{ "type": "module" }');
     return entry;
-  })());
+  })();
 }
 
 /** Removes what buildQueueApp() compiled. */
 export async function removeBuilds(): Promise<void> {
   await Promise.all(buildDirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-  built = undefined;
+  builds.clear();
 }
 
 const REQUEST_TIMEOUT = 20_000;
@@ -140,13 +149,25 @@ export class QueueNode {
     });
   }
 
+  /** Sends a signal to the process (SIGKILL for a crash); resolves once it has exited. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    this.child.kill(signal);
+    return this.exited;
+  }
+
   /** Closes the app (Nest shutdown, queue connections closed) and waits for the exit. */
   async stop(): Promise<void> {
     if (!this.alive) return;
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      this.child.kill('SIGKILL');
+    }, 10_000);
     await this.request('close').catch(() => undefined);
     await this.exited;
     clearTimeout(timer);
+    // A shutdown that hangs (a connection nobody closes) is a bug, not a detail.
+    if (killed) throw new Error(`${this.label} did not exit within 10 s of app.close()`);
   }
 }
 
