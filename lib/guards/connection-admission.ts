@@ -86,8 +86,16 @@ export class ConnectionAdmission {
       gateway?.instance.constructor as Type,
       handler,
     );
-    let allowed: unknown = await instance.canActivate(context);
-    if (isObservable(allowed)) allowed = await lastValueFrom(allowed);
+    let allowed: unknown;
+    try {
+      allowed = await instance.canActivate(context);
+      if (isObservable(allowed)) allowed = await lastValueFrom(allowed);
+    } catch (err) {
+      // Guards fail closed: the error handler shapes the refusal, but cannot turn it into an
+      // acceptance (unlike for handleConnection, where Flask-SocketIO's semantics hold).
+      const refusal = await this.deps.errors.connectError(err, socket);
+      throw refusal ?? new ConnectRefusal(REFUSED);
+    }
     if (!allowed) throw new ConnectRefusal(REFUSED);
   }
 

@@ -159,6 +159,21 @@ class ClosedMethodGateway {
   }
 }
 
+/** An error handler that lets handleConnection errors through cannot open a guard. */
+@UseConnectionGuards(TokenGuard)
+@WebSocketGateway({ namespace: '/lenient' })
+class LenientGateway {
+  @OnSocketError()
+  onError() {
+    return 'never mind';
+  }
+
+  @SubscribeMessage('ping')
+  ping() {
+    return 'pong';
+  }
+}
+
 /** Every socket.io packet a client receives. */
 function packets(socket: ClientSocket, nsp: string): { type: number; data?: unknown }[] {
   const seen: { type: number; data?: unknown }[] = [];
@@ -193,6 +208,7 @@ describe('connection guards and handleConnection', () => {
         CrashGateway,
         PublicClassGateway,
         ClosedMethodGateway,
+        LenientGateway,
       ],
     }));
   });
@@ -238,6 +254,18 @@ describe('connection guards and handleConnection', () => {
       message: 'Banned',
       data: { reason: 'spam' },
     });
+  });
+
+  it('a guard that throws refuses even when the error handler returns something else', async () => {
+    expect(await refusal(client(`${url}/lenient`, { auth: { refuse: 'error' } }))).toEqual({
+      message: 'Banned',
+      data: { reason: 'spam' },
+    });
+    expect(await refusal(client(`${url}/lenient`, { auth: { refuse: 'http' } }))).toEqual({
+      message: 'Connection rejected by server',
+    });
+    const ok = await connect(`${url}/lenient`, { auth: { token: 'good' } });
+    expect(await ok.emitWithAck('ping')).toBe('pong');
   });
 
   it('a guard throwing an HttpException refuses with its message and status', async () => {
