@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Injectable, Post, Req, type CanActivate } from '@nestjs/common';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import { SocketContext, SocketSession, UseConnectionGuards } from 'nest-socketio';
+import { EventName, SocketContext, SocketSession, UseConnectionGuards } from 'nest-socketio';
 
 /** The session's data as a client sees it (express-session's cookie left out). */
 export function data(session: Record<string, unknown> | undefined): Record<string, unknown> {
@@ -50,6 +50,13 @@ export class SessionGateway {
   @SubscribeMessage('set')
   set(@SocketSession() session: Record<string, unknown>, @MessageBody() body: object) {
     Object.assign(session, body);
+    return data(session);
+  }
+
+  /** Any other event: a catch-all handler sees the same session. */
+  @SubscribeMessage('*')
+  any(@EventName() name: string, @SocketSession() session: Record<string, unknown>) {
+    session.last = name;
     return data(session);
   }
 

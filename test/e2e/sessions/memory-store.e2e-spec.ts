@@ -146,6 +146,16 @@ describe('sessions with the default store, unmanaged (manageSession: false)', ()
     });
   });
 
+  it('a catch-all handler reads and saves the session too', async () => {
+    const cookie = await login(url, 'ann');
+    const c = await connect(url, { extraHeaders: { cookie } });
+    expect(await c.emitWithAck('anything')).toEqual({ user: 'ann', last: 'anything' });
+    expect((await http(url, '/session', { cookie })).json).toEqual({
+      user: 'ann',
+      last: 'anything',
+    });
+  });
+
   it('two connections of one browser share the session', async () => {
     const cookie = await login(url, 'ann');
     const a = await connect(url, { extraHeaders: { cookie } });
