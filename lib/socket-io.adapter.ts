@@ -19,6 +19,9 @@ import { FastHandlers, type FastHandler } from './socket-io.fast-handlers.js';
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
 
 type Ack = (...args: unknown[]) => void;
+
+/** How long a shutdown waits for handlers in flight before it disconnects their clients. */
+const SHUTDOWN_GRACE = 3000;
 type Handler = MessageMappingProperties & { isAckHandledManually?: boolean };
 
 /** What the module hands the adapter. */
@@ -56,6 +59,10 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
   private readonly admission: ConnectionAdmission;
   private remoteClients?: RemoteClients;
   private disposed = false;
+  /** Handlers in flight (promises not settled yet), for a graceful shutdown. */
+  private busy = 0;
+  private idle?: () => void;
+  private draining?: Promise<void>;
   /** Undefined unless the `rateLimit` / `handlerTimeout` options are set. */
   private readonly rateLimit?: RateLimit;
   private readonly timeLimit?: HandlerTimeout;
@@ -236,13 +243,19 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     }
     if (pending instanceof Promise) {
       const settled = this.timeLimit ? this.timeLimit.race(pending) : pending;
+      this.busy++;
       settled.then(
         // Interceptors run when the Observable is subscribed: keep the frame for them.
-        (result) =>
-          isObservable(result)
-            ? storage.run(frame, () => this.reply(socket, result, ack, manual))
-            : this.reply(socket, result, ack, manual),
-        (err) => storage.run(frame, () => void this.errors.respond(err, socket, ack)),
+        (result) => {
+          this.settled();
+          if (isObservable(result))
+            storage.run(frame, () => this.reply(socket, result, ack, manual));
+          else this.reply(socket, result, ack, manual);
+        },
+        (err) => {
+          this.settled();
+          storage.run(frame, () => void this.errors.respond(err, socket, ack));
+        },
       );
     } else if (typeof pending === 'object' && pending !== null && isObservable(pending)) {
       storage.run(frame, () => this.reply(socket, pending, ack, manual));
@@ -384,9 +397,32 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     return set;
   }
 
+  /** One handler fewer in flight; wakes a shutdown waiting for them. */
+  private settled(): void {
+    if (--this.busy === 0) this.idle?.();
+  }
+
+  /** Resolves once no handler is in flight, or after `grace` ms (shared by every server). */
+  private handlersDone(grace: number): Promise<void> {
+    if (this.busy === 0) return Promise.resolve();
+    return (this.draining ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(done, grace);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.idle = done;
+    }));
+  }
+
   private async closeServer(server: Server): Promise<void> {
     if (this.closed.has(server)) return;
     this.closed.add(server);
+    // Graceful: refuse new clients first, let the handlers in flight answer, then disconnect.
+    if (server.engine) {
+      server.engine.opts.allowRequest = (_req, refuse) => refuse('Server shutting down', false);
+    }
+    await this.handlersDone(SHUTDOWN_GRACE);
     // As socket.io's own close(), except that Nest's HTTP server is left for Nest to close.
     // Clients see their transport close and reconnect (to another instance, when there is one).
     await Promise.allSettled(
