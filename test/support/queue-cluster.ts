@@ -299,3 +299,20 @@ export async function barrier(from: QueueNode, ...clients: ClientSocket[]): Prom
     if (got !== token) throw new Error(`barrier: expected ${token}, got ${String(got)}`);
   }
 }
+
+/** Emits from `from` until `to` receives it: cross-process delivery works (again). */
+export async function deliveredEventually(
+  from: QueueNode,
+  to: ClientSocket,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const token = randomUUID();
+    const got = next<string>(to, 'probe', 500).catch(() => undefined);
+    await from.request('emit', 'probe', token);
+    if ((await got) === token) return;
+    if (Date.now() > deadline)
+      throw new Error(`${from.label}: cross-process delivery did not resume`);
+  }
+}

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { closeClients, connect, next } from '../../support/app.js';
 import {
+  deliveredEventually,
   POSTGRES_URL,
   removeBuilds,
   requireService,
@@ -40,20 +41,8 @@ describe('message queue: losing the PostgreSQL connections while running', () =>
     await removeBuilds();
   });
 
-  /** Emits from `from` until `to` receives it. */
-  async function delivered(from: QueueNode, to: ClientSocket): Promise<void> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const token = randomUUID();
-      const got = next<string>(to, 'probe', 500).catch(() => undefined);
-      await from.request('emit', 'probe', token);
-      if ((await got) === token) return;
-      if (Date.now() > deadline) throw new Error('cross-process delivery did not resume');
-    }
-  }
-
   it('keeps serving and resumes delivery after its connections are terminated', async () => {
-    await delivered(a, onB);
+    await deliveredEventually(a, onB);
     const { rows } = await admin.query(
       'SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = $1',
       [tag],
@@ -68,8 +57,8 @@ describe('message queue: losing the PostgreSQL connections while running', () =>
     await b.request('emit', 'local', 'mine', { to: onB.id });
     expect(await local).toBe('mine');
 
-    await delivered(a, onB);
-    await delivered(b, onA);
+    await deliveredEventually(a, onB);
+    await deliveredEventually(b, onA);
     await a.request('joinRoom', 'after', { sid: onB.id });
     const inRoom = next(onB, 'room');
     await a.request('emit', 'room', 'back', { to: 'after' });

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { closeClients, connect, next } from '../../support/app.js';
 import {
+  deliveredEventually,
   OwnRedis,
   freePort,
   removeBuilds,
@@ -24,17 +24,6 @@ async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** Emits from `from` until `to` receives it: cross-process delivery works (again). */
-async function delivered(from: QueueNode, to: ClientSocket): Promise<string> {
-  return eventually('cross-process delivery', async () => {
-    const token = randomUUID();
-    const got = next<string>(to, 'probe', 500).catch(() => undefined);
-    await from.request('emit', 'probe', token);
-    const value = await got;
-    return value === token ? value : undefined;
-  });
 }
 
 // A Redis server of the test's own is stopped and started again while two processes run.
@@ -59,7 +48,7 @@ describe('message queue: losing Redis while running', () => {
   });
 
   it('keeps local clients served, logs the loss, and resumes delivery when Redis returns', async () => {
-    expect(await delivered(y, onX)).toBeTruthy();
+    await deliveredEventually(y, onX);
 
     await redis.stop();
     for (const node of [x, y]) {
@@ -82,8 +71,8 @@ describe('message queue: losing Redis while running', () => {
     expect(await direct).toBe('to my own client');
 
     await redis.start();
-    expect(await delivered(y, onX)).toBeTruthy();
-    expect(await delivered(x, onY)).toBeTruthy();
+    await deliveredEventually(y, onX);
+    await deliveredEventually(x, onY);
     for (const node of [x, y]) {
       await eventually('the reconnection to be logged', () =>
         node.logs.find((l) =>
