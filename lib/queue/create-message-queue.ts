@@ -26,7 +26,15 @@ export async function createMessageQueue(
       close: async () => {},
     };
   }
-  if (!options.messageQueue) return undefined;
+  if (!options.messageQueue) {
+    if (emitterOnly) {
+      // An adapter serves a server's clients; with no server there is nothing to emit through.
+      throw new Error(
+        'SocketIOModule: emitterOnly: true needs a messageQueue (a Redis or Postgres URL); the adapter option alone cannot emit without a server',
+      );
+    }
+    return undefined;
+  }
   const endpoint = queueEndpoint(options.messageQueue);
   const queue = await (endpoint.type === 'postgres'
     ? createPostgresQueue(endpoint, channel, emitterOnly, logger)

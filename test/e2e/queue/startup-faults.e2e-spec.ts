@@ -63,4 +63,10 @@ describe('message queue: unreachable at start-up', () => {
     expect(message).toContain('cannot reach the message queue, PostgreSQL at 127.0.0.1:5432');
     expect(message).not.toContain('pg-s3cret');
   });
+
+  it('emitterOnly with only a custom adapter says it needs a message queue', async () => {
+    expect(await startupError({ emitterOnly: true, adapter: () => undefined })).toBe(
+      'SocketIOModule: emitterOnly: true needs a messageQueue (a Redis or Postgres URL); the adapter option alone cannot emit without a server',
+    );
+  });
 });
