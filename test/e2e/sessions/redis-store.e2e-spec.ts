@@ -97,7 +97,14 @@ describe('a session store that fails during the handshake', () => {
     const redis = createClient({ url: REDIS_URL });
     await redis.connect();
     const store = new RedisStore({ client: redis, prefix: `nest-socketio-test:${randomUUID()}:` });
-    const middleware = session({ secret: 's', resave: false, saveUninitialized: false, store });
+    // The session this test leaves in Redis (its client is gone) expires within a minute.
+    const middleware = session({
+      secret: 's',
+      resave: false,
+      saveUninitialized: false,
+      store,
+      cookie: { maxAge: 60_000 },
+    });
     const warnings: string[] = [];
     const logger = { log() {}, error() {}, warn: (m: unknown) => warnings.push(String(m)) };
     const { app, url } = await startSessionApp(
