@@ -28,11 +28,11 @@ class EchoGateway {
 
 const apps: INestApplication[] = [];
 
-async function serve(options: SocketIOModuleOptions) {
-  const started = await startApp({
-    imports: [SocketIOModule.forRoot(options)],
-    providers: [EchoGateway],
-  });
+async function serve(options: SocketIOModuleOptions, fastify = false) {
+  const started = await startApp(
+    { imports: [SocketIOModule.forRoot(options)], providers: [EchoGateway] },
+    { fastify },
+  );
   apps.push(started.app);
   return started;
 }
@@ -111,6 +111,20 @@ describe('module options reach the server', () => {
     // Non-browser clients send no Origin and pass.
     const c = await connect(url);
     expect(await c.emitWithAck('echo', 1)).toBe(1);
+  });
+
+  it('on Fastify too: CORS, path and packet size options apply', async () => {
+    const { url } = await serve(
+      { path: '/rt', maxHttpBufferSize: 2048, cors: 'http://ok.example' },
+      true,
+    );
+    const ok = await handshake(url, '/rt', { origin: 'http://ok.example' });
+    expect(ok.open).toMatchObject({ maxPayload: 2048 });
+    expect(ok.res.headers.get('access-control-allow-origin')).toBe('http://ok.example');
+    const evil = await handshake(url, '/rt', { origin: 'http://evil.example' });
+    expect(evil.res.status).toBe(403);
+    const c = await connect(url, { path: '/rt' });
+    expect(await c.emitWithAck('echo', 'fastify')).toBe('fastify');
   });
 
   it('cors with an origin list sets the headers for it and refuses the others', async () => {
