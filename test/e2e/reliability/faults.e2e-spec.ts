@@ -21,6 +21,11 @@ function sequence(socket: ClientSocket): number[] {
   return seen;
 }
 
+/** The label of the process serving a client (queue-app's echo says it). */
+async function servedBy(c: ClientSocket): Promise<string> {
+  return ((await c.timeout(5000).emitWithAck('echo', null)) as { from: string }).from;
+}
+
 /** Cuts the client's TCP connection, as a network failure does. */
 function dropConnection(socket: ClientSocket): void {
   const transport = socket.io.engine.transport as unknown as {
@@ -64,8 +69,6 @@ describe('a crashed process (SIGKILL) among three on Redis', () => {
         }),
       );
     }
-    const servedBy = async (c: ClientSocket) =>
-      ((await c.timeout(5000).emitWithAck('echo', null)) as { from: string }).from;
     const before = await Promise.all(clients.map(servedBy));
     expect(new Set(before)).toEqual(new Set(['A', 'B', 'C']));
     const [a, b, c] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]];
