@@ -6,6 +6,8 @@ import type { Socket } from 'socket.io';
 export class SocketCallFrame {
   /** Session of this invocation when sessions are unmanaged (read from the store per event). */
   session?: Record<string, unknown>;
+  /** In a disconnect handler: the rooms the client was in (socket.io has emptied them by then). */
+  roomsAtDisconnect?: string[];
   constructor(
     readonly socket: Socket,
     readonly eventName?: string,
@@ -31,17 +33,21 @@ export class SocketContextStorage {
   }
 }
 
-const SESSION = Symbol('nest-socketio:session');
+// A WeakMap, not a property on the socket: one more property on every socket.io Socket makes V8
+// grow each socket's property store, which costs more per connection than an entry here. Keyed
+// by socket objects, so two applications in one process never see each other's sessions.
+const sessions = new WeakMap<Socket, Record<string, unknown>>();
 
 /** The managed (per-connection) session of a socket, created empty on first use. */
 export function connectionSession(socket: Socket): Record<string, unknown> {
-  const holder = socket as unknown as { [SESSION]?: Record<string, unknown> };
-  return (holder[SESSION] ??= {});
+  let session = sessions.get(socket);
+  if (!session) sessions.set(socket, (session = {}));
+  return session;
 }
 
 /** Replaces the managed session of a socket (at connect, from the HTTP session). */
 export function setConnectionSession(socket: Socket, session: Record<string, unknown>): void {
-  (socket as unknown as { [SESSION]?: Record<string, unknown> })[SESSION] = session;
+  sessions.set(socket, session);
 }
 
 /** The session a handler sees: the per-event one (unmanaged) or the connection's (managed). */

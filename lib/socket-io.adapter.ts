@@ -161,9 +161,14 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
   }
 
   override bindClientDisconnect(socket: Socket, callback: (reason: string) => void): void {
-    socket.once('disconnect', (reason) => {
-      if (this.silenced.has(socket)) return;
-      this.deps.storage.run(new SocketCallFrame(socket), () => callback(reason));
+    // socket.io empties the rooms before 'disconnect'; handleDisconnect still sees them (as Flask).
+    socket.once('disconnecting', () => {
+      const frame = new SocketCallFrame(socket);
+      frame.roomsAtDisconnect = [...socket.rooms];
+      socket.once('disconnect', (reason) => {
+        if (this.silenced.has(socket)) return;
+        this.deps.storage.run(frame, () => callback(reason));
+      });
     });
   }
 
@@ -178,14 +183,16 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     for (const { message, callback, isAckHandledManually } of handlers) {
       const manual = isAckHandledManually === true;
       const fast = this.fast.get(gateways, message);
+      // With a direct handler, Nest's bound callback is not kept: one object less per connection.
+      const nest = fast ? undefined : callback;
       if (message === '*') {
         socket.onAny((event: string, ...args: unknown[]) => {
           if (handled.has(event)) return;
           if (admitting) {
             void admitting.then(
-              (ok) => ok && this.dispatch(socket, event, callback, fast, args, manual),
+              (ok) => ok && this.dispatch(socket, event, nest, fast, args, manual),
             );
-          } else this.dispatch(socket, event, callback, fast, args, manual);
+          } else this.dispatch(socket, event, nest, fast, args, manual);
         });
         continue;
       }
@@ -193,9 +200,9 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
       socket.on(message, (...args: unknown[]) => {
         if (admitting) {
           void admitting.then(
-            (ok) => ok && this.dispatch(socket, message, callback, fast, args, manual),
+            (ok) => ok && this.dispatch(socket, message, nest, fast, args, manual),
           );
-        } else this.dispatch(socket, message, callback, fast, args, manual);
+        } else this.dispatch(socket, message, nest, fast, args, manual);
       });
     }
   }
@@ -219,7 +226,7 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
   private dispatch(
     socket: Socket,
     event: string,
-    callback: Handler['callback'],
+    callback: Handler['callback'] | undefined,
     fast: FastHandler | undefined,
     args: unknown[],
     manual: boolean,

@@ -164,6 +164,10 @@ export class SocketService<
   async rooms(options: SidOptions = {}): Promise<string[]> {
     const { sid, namespace } = this.target(options);
     const socket = this.localSocket(sid, namespace);
+    const frame = this.storage.current;
+    if (socket && frame?.roomsAtDisconnect && frame.socket === socket) {
+      return [...frame.roomsAtDisconnect];
+    }
     if (socket) return [...socket.rooms];
     if (!this.host.server) throw new Error(this.needsServer('rooms()'));
     return this.host.remote.rooms(namespace, sid);

@@ -46,7 +46,7 @@ class First {
 }
 
 const connected = new Map<string, { sid: string; event: unknown; namespace: string }>();
-const disconnectedSids = new Map<string, { sid: string; rooms: number }>();
+const disconnectedSids = new Map<string, { sid: string; rooms: string[] }>();
 const disconnectSeen = new Map<string, ReturnType<typeof deferred<void>>>();
 
 @WebSocketGateway()
@@ -67,9 +67,9 @@ class ContextGateway implements OnGatewayConnection, OnGatewayDisconnect {
 
   handleDisconnect(socket: Socket) {
     const sid = this.ctx.sid;
-    // The client has already left its rooms here, as in socket.io.
+    // The rooms the client was in, as Flask-SocketIO's rooms() in a disconnect handler.
     void this.ctx.rooms().then((rooms) => {
-      disconnectedSids.set(socket.id, { sid, rooms: rooms.length });
+      disconnectedSids.set(socket.id, { sid, rooms: rooms.toSorted() });
       disconnectSeen.get(socket.id)?.resolve();
     });
   }
@@ -222,14 +222,15 @@ describe('SocketContext and handler parameters', () => {
     expect(connected.get(socket.id!)).toEqual({ sid: socket.id, event: undefined, namespace: '/' });
   });
 
-  it('works in handleDisconnect', async () => {
+  it('works in handleDisconnect, where rooms() still lists the rooms the client was in', async () => {
     const c = await connect(url);
     const sid = c.id!;
+    await app.get(SocketService).joinRoom('lobby', { sid });
     const seen = deferred();
     disconnectSeen.set(sid, seen);
     c.disconnect();
     await seen.promise;
-    expect(disconnectedSids.get(sid)).toEqual({ sid, rooms: 0 });
+    expect(disconnectedSids.get(sid)).toEqual({ sid, rooms: [sid, 'lobby'].toSorted() });
   });
 
   it('@Sid(), @EventName() and @SocketSession(): the session lasts for the connection', async () => {
