@@ -9,12 +9,13 @@ import { withoutSecrets, type QueueEndpoint } from './queue-endpoint.js';
 /** The part of a node-redis client this file uses. */
 interface RedisClient {
   connect(): Promise<unknown>;
-  duplicate(): RedisClient;
+  duplicate(overrides?: Record<string, unknown>): RedisClient;
   close(): Promise<void>;
   destroy(): void;
   ping(): Promise<unknown>;
   on(event: string, listener: (...args: any[]) => void): unknown;
   readonly isOpen: boolean;
+  readonly isReady: boolean;
   [command: string]: any;
 }
 
@@ -48,7 +49,7 @@ export async function createRedisQueue(
   try {
     const pub = await connectClient(redis, endpoint, logger, 'publisher');
     clients.push(pub);
-    if (emitterOnly) return await redisEmitterQueue(pub, endpoint, channel, close);
+    if (emitterOnly) return await redisEmitterQueue(pub, endpoint, channel, logger, close);
     const options = endpoint.adapterOptions;
     if (endpoint.type === 'redis-streams') {
       const { createAdapter } = await loadOptional<any>(
@@ -101,6 +102,7 @@ async function redisEmitterQueue(
   client: RedisClient,
   endpoint: QueueEndpoint,
   channel: string,
+  logger: LoggerService,
   close: () => Promise<void>,
 ): Promise<MessageQueue> {
   const { Emitter } = await loadOptional<any>('@socket.io/redis-emitter', 'emitterOnly: true');
@@ -108,7 +110,11 @@ async function redisEmitterQueue(
   const emitter = (namespace: string): EmitterOperator => {
     let e = emitters.get(namespace);
     if (!e) {
-      e = new Emitter(client, { key: channel, ...endpoint.adapterOptions }, namespace);
+      e = new Emitter(
+        guarded(client, endpoint, logger),
+        { key: channel, ...endpoint.adapterOptions },
+        namespace,
+      );
       emitters.set(namespace, e!);
     }
     return e!;
@@ -142,6 +148,9 @@ async function connectClient(
   let lastError: unknown;
   const client = redis.createClient({
     url: endpoint.url,
+    // During an outage a command fails at once instead of waiting: a cluster adapter delivers a
+    // broadcast to local clients only after its publish settles, and nothing piles up in memory.
+    disableOfflineQueue: true,
     socket: {
       connectTimeout: 5000,
       reconnectStrategy: (retries: number, cause: Error) => {
@@ -217,7 +226,8 @@ function guarded(
     get(target, key, receiver) {
       if (key === 'duplicate' && duplicates) {
         return () => {
-          const copy = target.duplicate();
+          // The streams adapter loops on its blocking reads: those must wait out an outage.
+          const copy = target.duplicate({ disableOfflineQueue: false });
           duplicates.push(copy);
           return guarded(copy, endpoint, logger);
         };
@@ -229,6 +239,8 @@ function guarded(
         const result = value.apply(target, args);
         if (result && typeof (result as Promise<unknown>).catch === 'function') {
           (result as Promise<unknown>).catch((err: Error) => {
+            // While the connection is down the loss is logged once, not every publish.
+            if (!target.isReady) return;
             if (CLOSING.has(err?.name) || CLOSING.has(err?.constructor?.name)) return;
             logger.warn?.(
               `Message queue: ${key} on ${endpoint.label} failed: ${withoutSecrets(String(err?.message ?? err), endpoint.url)}`,
@@ -242,7 +254,7 @@ function guarded(
 }
 
 async function closeClient(client: RedisClient): Promise<void> {
-  if (!client.isOpen) {
+  if (!client.isOpen || !client.isReady) {
     client.destroy?.();
     return;
   }

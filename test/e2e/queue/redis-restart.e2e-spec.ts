@@ -8,6 +8,7 @@ import {
   removeBuilds,
   startNode,
   stopNodes,
+  waitForServers,
   type QueueNode,
 } from '../../support/queue-cluster.js';
 
@@ -27,68 +28,77 @@ async function eventually<T>(
 }
 
 // A Redis server of the test's own is stopped and started again while two processes run.
-describe('message queue: losing Redis while running', () => {
-  let redis: OwnRedis;
-  let x: QueueNode, y: QueueNode;
-  let onX: ClientSocket, onY: ClientSocket;
+describe.each(['redis', 'redis-streams'] as const)(
+  'message queue (%s): losing Redis while running',
+  (type) => {
+    let redis: OwnRedis;
+    let x: QueueNode, y: QueueNode;
+    let onX: ClientSocket, onY: ClientSocket;
 
-  beforeAll(async () => {
-    redis = new OwnRedis(await freePort());
-    await redis.start();
-    [x, y] = await Promise.all(
-      ['X', 'Y'].map((label) => startNode(label, { messageQueue: redis.url, channel: 'restart' })),
-    );
-    [onX, onY] = await Promise.all([connect(x.url), connect(y.url)]);
-  });
-  afterAll(async () => {
-    closeClients();
-    await stopNodes();
-    await redis?.stop();
-    await removeBuilds();
-  });
-
-  it('keeps local clients served, logs the loss, and resumes delivery when Redis returns', async () => {
-    await deliveredEventually(y, onX);
-
-    await redis.stop();
-    for (const node of [x, y]) {
-      const line = await eventually('the loss to be logged', () =>
-        node.logs.find((l) => l.level === 'error' && l.message.includes('lost the connection')),
-      );
-      expect(line.message).toContain(`Redis at 127.0.0.1:${redis.port}`);
-      expect(line.message).toContain('Local clients are still served');
-    }
-    // Local clients are still served: handlers answer, and a process still reaches its own clients.
-    expect(await onX.timeout(5000).emitWithAck('echo', 'still here')).toEqual({
-      from: 'X',
-      data: 'still here',
-    });
-    const local = next(onY, 'local');
-    await y.request('emit', 'local', 'during the outage');
-    expect(await local).toBe('during the outage');
-    const direct = next(onX, 'direct');
-    await x.request('emit', 'direct', 'to my own client', { to: onX.id });
-    expect(await direct).toBe('to my own client');
-
-    await redis.start();
-    await deliveredEventually(y, onX);
-    await deliveredEventually(x, onY);
-    for (const node of [x, y]) {
-      await eventually('the reconnection to be logged', () =>
-        node.logs.find((l) =>
-          l.message.includes(`connected to Redis at 127.0.0.1:${redis.port} again`),
+    beforeAll(async () => {
+      redis = new OwnRedis(await freePort());
+      await redis.start();
+      [x, y] = await Promise.all(
+        ['X', 'Y'].map((label) =>
+          startNode(label, {
+            messageQueue: { type, url: redis.url, adapterOptions: { heartbeatInterval: 300 } },
+            channel: 'restart',
+          }),
         ),
       );
-    }
-    // Room helpers work across processes again.
-    await x.request('joinRoom', 'after', { sid: onY.id });
-    const inRoom = next(onY, 'room');
-    await x.request('emit', 'room', 'back', { to: 'after' });
-    expect(await inRoom).toBe('back');
+      await waitForServers([x, y], 2);
+      [onX, onY] = await Promise.all([connect(x.url), connect(y.url)]);
+    });
+    afterAll(async () => {
+      closeClients();
+      await stopNodes();
+      await redis?.stop();
+      await removeBuilds();
+    });
 
-    for (const node of [x, y]) {
-      expect(node.alive).toBe(true);
-      expect(node.problems).toEqual([]);
-    }
-  });
-});
+    it('keeps local clients served, logs the loss, and resumes delivery when Redis returns', async () => {
+      await deliveredEventually(y, onX);
+
+      await redis.stop();
+      for (const node of [x, y]) {
+        const line = await eventually('the loss to be logged', () =>
+          node.logs.find((l) => l.level === 'error' && l.message.includes('lost the connection')),
+        );
+        expect(line.message).toContain(`Redis at 127.0.0.1:${redis.port}`);
+        expect(line.message).toContain('Local clients are still served');
+      }
+      // Local clients are still served: handlers answer, and a process still reaches its own clients.
+      expect(await onX.timeout(5000).emitWithAck('echo', 'still here')).toEqual({
+        from: 'X',
+        data: 'still here',
+      });
+      const local = next(onY, 'local');
+      await y.request('emit', 'local', 'during the outage');
+      expect(await local).toBe('during the outage');
+      const direct = next(onX, 'direct');
+      await x.request('emit', 'direct', 'to my own client', { to: onX.id });
+      expect(await direct).toBe('to my own client');
+
+      await redis.start();
+      await deliveredEventually(y, onX);
+      await deliveredEventually(x, onY);
+      for (const node of [x, y]) {
+        await eventually('the reconnection to be logged', () =>
+          node.logs.find((l) =>
+            l.message.includes(`connected to Redis at 127.0.0.1:${redis.port} again`),
+          ),
+        );
+      }
+      // Room helpers work across processes again.
+      await x.request('joinRoom', 'after', { sid: onY.id });
+      const inRoom = next(onY, 'room');
+      await x.request('emit', 'room', 'back', { to: 'after' });
+      expect(await inRoom).toBe('back');
+
+      for (const node of [x, y]) {
+        expect(node.alive).toBe(true);
+        expect(node.problems).toEqual([]);
+      }
+    });
+  },
+);
