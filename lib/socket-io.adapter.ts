@@ -103,8 +103,11 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
 
   /** Helpers for clients that another process serves. */
   get remote(): RemoteClients {
-    return (this.remoteClients ??=
-      this.deps.queue?.remoteClients(this.server) ?? new LocalOnlyClients());
+    if (this.remoteClients) return this.remoteClients;
+    const remote = this.deps.queue?.remoteClients(this.server) ?? new LocalOnlyClients();
+    // Kept only once bound to the server (or when there will never be one).
+    if (this.server || this.deps.options.emitterOnly) this.remoteClients = remote;
+    return remote;
   }
 
   /** An existing namespace of the main server; never creates one (that would open it to clients). */
