@@ -184,6 +184,22 @@ describe('SocketService', () => {
     expect(await plain).toBe('c');
   });
 
+  it('volatile packets are dropped while the transport is busy; plain ones never are', async () => {
+    const a = await connect(url);
+    let volatile = 0;
+    let plain = 0;
+    a.on('v', () => volatile++);
+    a.on('p', () => plain++);
+    const done = next(a, 'done');
+    for (let i = 0; i < 50; i++) sockets.emit('v', i, { to: a.id!, volatile: true });
+    for (let i = 0; i < 50; i++) sockets.emit('p', i, { to: a.id! });
+    sockets.emit('done', 1, { to: a.id! });
+    await done;
+    expect(plain).toBe(50);
+    expect(volatile).toBeGreaterThan(0);
+    expect(volatile).toBeLessThan(50);
+  });
+
   it('send emits a "message" event', async () => {
     const a = await connect(url);
     const got = next(a, 'message');
