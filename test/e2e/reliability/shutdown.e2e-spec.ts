@@ -87,6 +87,9 @@ describe('graceful shutdown on SIGTERM (enableShutdownHooks)', () => {
     const exit = await app.exited;
     expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
     expect(exit.at - signalled).toBeLessThan(5000);
+    console.log(
+      `shutdown: newcomers refused after ${refusedAt - signalled} ms, exit after ${exit.at - signalled} ms`,
+    );
     expect(app.resources).toEqual([]);
     // The background task was aborted and its cleanup awaited; Redis connections are closed.
     expect(app.logs).toContain('task finished');
