@@ -53,6 +53,7 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
   private readonly handledEvents = new WeakMap<Namespace, Set<string>>();
   private readonly gatewaysOf = new WeakMap<Namespace, GatewayEntry[]>();
   private readonly silenced = new WeakSet<Socket>();
+  private readonly admissionEmits = new WeakMap<Socket, (() => void)[]>();
   /** alwaysConnect: the admission decision of each accepted client. */
   private readonly admitting = new WeakMap<Socket, Promise<boolean>>();
   private readonly errors: SocketErrors;
@@ -124,6 +125,23 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     if (!this.server) throw new Error('No Socket.IO server: is the application initialised?');
     // A namespace without a gateway has no clients to reach, and must not be opened by an emit.
     return emptyOperator;
+  }
+
+  /**
+   * Sends `emit` to a client being admitted once it is accepted (never if it is refused): the
+   * broadcasts made by guards and `handleConnection` miss it otherwise (see SocketService.emit).
+   */
+  afterAdmission(socket: Socket, emit: () => void): void {
+    const queued = this.admissionEmits.get(socket);
+    if (queued) queued.push(emit);
+    else this.admissionEmits.set(socket, [emit]);
+  }
+
+  private flushAdmissionEmits(socket: Socket): void {
+    const queued = this.admissionEmits.get(socket);
+    if (!queued) return;
+    this.admissionEmits.delete(socket);
+    for (const emit of queued) emit();
   }
 
   /** Skip the server's disconnect handlers for this socket (`disconnect({ silent: true })`). */
@@ -370,10 +388,14 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
         this.deps.storage
           .run(new SocketCallFrame(socket), () => this.admission.admit(socket, gateways))
           .then(
-            () => next(),
+            () => {
+              next();
+              this.flushAdmissionEmits(socket);
+            },
             (refusal: Error) => {
               // Rooms joined while being admitted must not outlive a refused client.
               socket.nsp.adapter.delAll(socket.id);
+              this.admissionEmits.delete(socket);
               next(refusal);
             },
           );

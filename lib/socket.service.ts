@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { DefaultEventsMap, Server, Socket } from 'socket.io';
 import { DEFAULT_CALL_TIMEOUT } from './socket-io.constants.js';
 import { SocketIOAdapter } from './socket-io.adapter.js';
-import { SocketContextStorage } from './socket-context.storage.js';
+import { SocketContextStorage, type SocketCallFrame } from './socket-context.storage.js';
 import { TimeoutError } from './errors/timeout.error.js';
 import { UnknownClientError } from './errors/unknown-client.error.js';
 import type {
@@ -67,20 +67,27 @@ export class SocketService<
     ...[data, options]: EmitArgs<EmitEvents, Ev>
   ): void {
     const args = data === undefined ? [] : [data];
+    const frame = this.storage.current;
     if (!options) {
-      const frame = this.storage.current;
-      this.operator(frame ? frame.socket.nsp.name : '/').emit(event, ...args);
+      const namespace = frame ? frame.socket.nsp.name : '/';
+      this.operator(namespace).emit(event, ...args);
+      if (frame && isAdmitting(frame))
+        this.reachAdmitting(frame.socket, namespace, {}, [], event, args);
       return;
     }
     // socket.io broadcasts to everyone when given no room: an empty list must reach nobody.
     if (Array.isArray(options.to) && options.to.length === 0) return;
-    let op = this.operator(this.namespaceOf(options.namespace));
+    const namespace = this.namespaceOf(options.namespace);
+    let op = this.operator(namespace);
     if (options.to !== undefined) op = op.to(options.to);
     const skip = this.skipped(options);
     if (skip.length) op = op.except(skip);
     if (options.volatile) op = op.volatile;
     if (options.compress !== undefined) op = op.compress(options.compress);
     op.emit(event, ...args);
+    if (frame && isAdmitting(frame)) {
+      this.reachAdmitting(frame.socket, namespace, options, skip, event, args);
+    }
   }
 
   /**
@@ -264,6 +271,27 @@ export class SocketService<
     await Promise.all([...this.tasks].map((t) => t.done));
   }
 
+  /**
+   * A client being admitted (connection guards, `handleConnection`) is not in its namespace yet,
+   * so socket.io's broadcasts miss it; Flask-SocketIO's connect handler already counts it in.
+   * The packet goes out once the client is accepted, and never to a refused one.
+   */
+  private reachAdmitting(
+    socket: Socket,
+    namespace: string,
+    options: EmitOptions,
+    skip: string[],
+    event: string,
+    args: unknown[],
+  ): void {
+    if (socket.nsp.name !== namespace) return;
+    const inAny = (targets: string[]) =>
+      targets.some((t) => t === socket.id || socket.rooms.has(t));
+    if (options.to !== undefined && !inAny(([] as string[]).concat(options.to))) return;
+    if (inAny(skip)) return;
+    this.host.afterAdmission(socket, () => socket.emit(event, ...args));
+  }
+
   private operator(namespace: string): Operator {
     return this.host.operator(namespace) as unknown as Operator;
   }
@@ -337,6 +365,15 @@ function ackOrGone<T>(socket: Socket, event: string, args: unknown[], timeout: n
     socket.once('disconnect', gone);
     socket.emit(event, ...args, (value: unknown) => finish(() => resolve(value as T)));
   });
+}
+
+/** True in connection guards and `handleConnection`, before socket.io has accepted the client. */
+function isAdmitting(frame: SocketCallFrame): boolean {
+  return (
+    !frame.socket.connected &&
+    frame.eventName === undefined &&
+    frame.roomsAtDisconnect === undefined
+  );
 }
 
 function isAbortError(err: unknown): boolean {

@@ -17,7 +17,7 @@ import {
   SocketSession,
 } from 'nest-socketio';
 import { client, closeClients, connect, next, startApp } from '../../support/app.js';
-import { deferred, disconnected, recordEvents } from '../../support/foundation.js';
+import { connectError, deferred, disconnected, recordEvents } from '../../support/foundation.js';
 
 @Injectable()
 class Third {
@@ -169,6 +169,28 @@ class SiblingGateway {
   }
 }
 
+/** Broadcasts from handleConnection, as a Flask-SocketIO connect handler would make them. */
+@WebSocketGateway({ namespace: '/lobby' })
+class LobbyGateway implements OnGatewayConnection {
+  constructor(
+    private readonly sockets: SocketService,
+    private readonly ctx: SocketContext,
+  ) {}
+
+  async handleConnection() {
+    const sid = this.ctx.sid;
+    await this.ctx.joinRoom('lobby');
+    this.sockets.emit('arrived', sid);
+    this.sockets.emit('room-news', sid, { to: 'lobby' });
+    this.sockets.emit('others', sid, { includeSelf: false });
+    this.sockets.emit('not-lobby', sid, { skipSid: 'lobby' });
+    this.sockets.emit('elsewhere', sid, { to: 'some-other-room' });
+    this.sockets.emit('root', sid, { namespace: '/' });
+    if (this.ctx.handshake.auth.refuse) return false;
+    return undefined;
+  }
+}
+
 describe('SocketContext and handler parameters', () => {
   let app: INestApplication;
   let url: string;
@@ -176,7 +198,7 @@ describe('SocketContext and handler parameters', () => {
   beforeAll(async () => {
     ({ app, url } = await startApp({
       imports: [SocketIOModule.forRoot()],
-      providers: [ContextGateway, ChatGateway, First, Second, Third],
+      providers: [ContextGateway, ChatGateway, LobbyGateway, First, Second, Third],
     }));
   });
   afterAll(() => app.close());
@@ -220,6 +242,32 @@ describe('SocketContext and handler parameters', () => {
     const w = await welcome;
     expect(w.sid).toBe(socket.id);
     expect(connected.get(socket.id!)).toEqual({ sid: socket.id, event: undefined, namespace: '/' });
+  });
+
+  it('broadcasts from handleConnection reach the connecting client too, as in Flask', async () => {
+    const first = client(`${url}/lobby`);
+    const firstSeen = recordEvents(first);
+    await next(first, 'connect');
+    // Buffered by the client until the connection was accepted, then delivered in order.
+    expect(firstSeen).toEqual(['arrived', 'room-news']);
+    const second = client(`${url}/lobby`);
+    const secondSeen = recordEvents(second);
+    const othersArrived = next(first, 'others');
+    await next(second, 'connect');
+    expect(await othersArrived).toBe(second.id);
+    expect(secondSeen).toEqual(['arrived', 'room-news']);
+    expect(firstSeen).toEqual(['arrived', 'room-news', 'arrived', 'room-news', 'others']);
+  });
+
+  it('a client refused after such a broadcast never receives it, even when it retries', async () => {
+    const c = client(`${url}/lobby`, { auth: { refuse: true } });
+    const seen = recordEvents(c);
+    const refused = await connectError(c);
+    expect(refused.message).toBe('Connection rejected by server');
+    c.auth = {};
+    c.connect();
+    await next(c, 'connect');
+    expect(seen).toEqual(['arrived', 'room-news']);
   });
 
   it('works in handleDisconnect, where rooms() still lists the rooms the client was in', async () => {
