@@ -89,7 +89,10 @@ describe('a crashed process (SIGKILL) among three on Redis', () => {
     const killed = c.kill('SIGKILL');
     const dropped = ofC.map((s) => next<string>(s, 'disconnect'));
     expect(await killed).toBe(null);
-    expect(new Set(await Promise.all(dropped))).toEqual(new Set(['transport close']));
+    // A crash closes the TCP connections (FIN, or RST when data was in flight).
+    for (const reason of await Promise.all(dropped)) {
+      expect(['transport close', 'transport error']).toContain(reason);
+    }
     await stream;
 
     // C's clients are back, on A or B.
