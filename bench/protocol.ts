@@ -19,7 +19,7 @@ export type ServerCommand =
   | { id: number; cmd: 'mark' }
   | { id: number; cmd: 'measure' }
   | { id: number; cmd: 'memory' }
-  | { id: number; cmd: 'broadcast'; count: number; room?: string }
+  | { id: number; cmd: 'broadcast'; count: number; room?: string; paceMs?: number }
   | { id: number; cmd: 'close' };
 
 /** What a server reports about itself, measured from inside its own process. */

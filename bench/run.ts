@@ -51,7 +51,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--sessions') args.sessions = argv[++i].split(',');
     else
       throw new Error(
-        `unknown argument ${arg} (--tiny, --rounds N, --out FILE, --servers a,b, --sessions main|echo,connect,redis)`,
+        `unknown argument ${arg} (--tiny, --rounds N, --out FILE, --servers a,b, --sessions main|echo|room,connect,redis)`,
       );
   }
   if (!args.servers.includes('raw')) args.servers.unshift('raw');
@@ -114,8 +114,9 @@ async function main() {
     for (const session of args.sessions) {
       for (const kind of order) {
         const into = figures.get(kind)!;
-        if (session === 'main' || session === 'echo') {
-          const [mainFigures, check] = await mainSession(kind, sizes, env, session === 'echo');
+        if (session === 'main' || session === 'echo' || session === 'room') {
+          const only = session === 'main' ? undefined : session;
+          const [mainFigures, check] = await mainSession(kind, sizes, env, only);
           Object.assign(into, mainFigures);
           checks[kind] = { ...checks[kind], ...check };
         } else if (session === 'connect') {

@@ -46,12 +46,17 @@ serveCommands<ServerCommand>(async (command) => {
       return { cpuUs: 0, rss, heapUsed };
     }
     case 'broadcast': {
-      const { count, room } = command;
+      const { count, room, paceMs } = command;
       const { TICK, tickPayload } = await import('../protocol.js');
       for (let i = 0; i < count; i++) {
         server.broadcast(TICK, tickPayload(i), room);
-        // Let the event loop flush writes, as a server emitting from timers or requests would.
-        if (i % 8 === 7) await new Promise((resolve) => setImmediate(resolve));
+        if (paceMs !== undefined) {
+          // Paced: each broadcast leaves before the next, so a backlog never batches writes.
+          await new Promise((resolve) => setTimeout(resolve, paceMs));
+        } else if (i % 8 === 7) {
+          // Let the event loop flush writes, as a server emitting from timers or requests would.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       }
       return;
     }
