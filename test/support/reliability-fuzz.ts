@@ -144,6 +144,14 @@ export interface FuzzStats {
   connections: number;
   /** The last packets before a probe the server left unanswered on a live connection. */
   unanswered: string[][];
+  /** Frames from the server that show internals (a stack, a path, a secret of the fixtures). */
+  leaks: string[];
+}
+
+const LEAK = /hunter2|secret\.ts|node_modules|\/work\/|\bat [\w.<>]+ \(|"stack"/;
+
+function checkLeak(stats: FuzzStats, text: string): void {
+  if (LEAK.test(text) && stats.leaks.length < 10) stats.leaks.push(text.slice(0, 300));
 }
 
 const HARSH = 0.015;
@@ -174,6 +182,7 @@ export async function fuzzWebsocket(
     const joined = new Promise<boolean>((resolve) => {
       ws.on('message', (data, isBinary) => {
         const text = isBinary ? '' : data.toString();
+        checkLeak(stats, text);
         if (text === '2') {
           ws.send('3');
           stats.control++;
@@ -265,6 +274,7 @@ export async function fuzzPolling(
         const res = await fetch(session).catch(() => undefined);
         const text = res ? await res.text().catch(() => '') : '';
         if (res?.status !== 200) break;
+        checkLeak(stats, text);
         if (text.split('\x1e').includes('2')) await post('3').catch(() => undefined);
       }
       state.alive = false;
