@@ -184,6 +184,7 @@ async function main() {
     targets,
   };
 
+  if (args.tiny) console.log('tiny sizes: a check that the harness works, not a measurement');
   printTable(kinds, metrics, medians, ratios);
   for (const t of targets) {
     console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.kind} ${t.metric}: ${t.actual} (${t.target})`);
