@@ -156,6 +156,30 @@ class HandledGateway {
   }
 }
 
+const pairCalls: string[] = [];
+
+@WebSocketGateway({ namespace: 'pair' })
+class FirstOfPair {
+  @SubscribeMessage('both')
+  both() {
+    pairCalls.push('first');
+    return 'first';
+  }
+}
+
+@WebSocketGateway({ namespace: 'pair' })
+class SecondOfPair {
+  @SubscribeMessage('both')
+  both() {
+    pairCalls.push('second');
+  }
+
+  @SubscribeMessage('second-only')
+  secondOnly(@MessageBody() data: unknown) {
+    return { second: data };
+  }
+}
+
 @WebSocketGateway({ namespace: 'validated' })
 class ValidatedGateway {
   @SubscribeMessage('named')
@@ -171,7 +195,14 @@ describe('direct dispatch of handlers without enhancers', () => {
   beforeAll(async () => {
     ({ app, url } = await startApp({
       imports: [SocketIOModule.forRoot()],
-      providers: [DirectGateway, HandledGateway, DenyGuard, WrapInterceptor],
+      providers: [
+        DirectGateway,
+        HandledGateway,
+        FirstOfPair,
+        SecondOfPair,
+        DenyGuard,
+        WrapInterceptor,
+      ],
     }));
   });
   afterAll(async () => {
@@ -269,6 +300,13 @@ describe('direct dispatch of handlers without enhancers', () => {
     expect(await c.timeout(4000).emitWithAck('parsed', 'x')).toMatchObject({
       error: { status: 400 },
     });
+  });
+
+  it('runs both gateways of a namespace that handle the same event, each its own handler', async () => {
+    const c = await connect(`${url}/pair`);
+    expect(await c.timeout(4000).emitWithAck('both')).toBe('first');
+    await expect.poll(() => pairCalls.toSorted()).toEqual(['first', 'second']);
+    expect(await c.timeout(4000).emitWithAck('second-only', 2)).toEqual({ second: 2 });
   });
 
   it('routes unknown events to the catch-all with their real name', async () => {
