@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { AbstractWsAdapter, type MessageMappingProperties } from '@nestjs/websockets';
-import { isObservable, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { Server, type Namespace, type ServerOptions, type Socket } from 'socket.io';
 import { DEFAULT_PATH } from './socket-io.constants.js';
 import { SocketCallFrame, type SocketContextStorage } from './socket-context.storage.js';
@@ -10,15 +10,14 @@ import type { GatewayEntry, GatewayRegistry } from './socket-io.gateways.js';
 import { setErrorResponder } from './errors/socket-exception.filter.js';
 import { SocketErrors } from './errors/socket-errors.js';
 import { ConnectionAdmission } from './guards/connection-admission.js';
-import { corsServerOptions } from './guards/origin-check.js';
 import { LocalOnlyClients, type RemoteClients } from './queue/remote-clients.js';
 import type { MessageQueue } from './queue/message-queue.interface.js';
 import { RateLimit } from './limits/rate-limit.js';
 import { HandlerTimeout } from './limits/handler-timeout.js';
-import { FastHandlers, type FastHandler } from './socket-io.fast-handlers.js';
+import { FastHandlers } from './socket-io.fast-handlers.js';
+import { EventDispatcher } from './socket-io.dispatcher.js';
+import { buildServerOptions } from './socket-io.server-options.js';
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
-
-type Ack = (...args: unknown[]) => void;
 
 /** How long a shutdown waits for handlers in flight before it disconnects their clients. */
 const SHUTDOWN_GRACE = 3000;
@@ -53,20 +52,13 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
   private readonly handledEvents = new WeakMap<Namespace, Set<string>>();
   private readonly gatewaysOf = new WeakMap<Namespace, GatewayEntry[]>();
   private readonly silenced = new WeakSet<Socket>();
-  private readonly admissionEmits = new WeakMap<Socket, (() => void)[]>();
-  /** alwaysConnect: the admission decision of each accepted client. */
-  private readonly admitting = new WeakMap<Socket, Promise<boolean>>();
   private readonly errors: SocketErrors;
   private readonly admission: ConnectionAdmission;
+  private readonly dispatcher: EventDispatcher;
   private remoteClients?: RemoteClients;
   private disposed = false;
-  /** Handlers in flight (promises not settled yet), for a graceful shutdown. */
-  private busy = 0;
-  private idle?: () => void;
-  private draining?: Promise<void>;
-  /** Undefined unless the `rateLimit` / `handlerTimeout` options are set. */
+  /** Undefined unless the `rateLimit` option is set. */
   private readonly rateLimit?: RateLimit;
-  private readonly timeLimit?: HandlerTimeout;
   /** Direct calls for handlers that have no guards, interceptors, pipes or filters of their own. */
   private readonly fast: FastHandlers;
 
@@ -85,10 +77,12 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
       moduleRef: deps.moduleRef,
       errors: this.errors,
       logger: deps.logger,
+      storage: deps.storage,
     });
     const { rateLimit, handlerTimeout } = deps.options;
     if (rateLimit) this.rateLimit = new RateLimit(rateLimit, this.errors);
-    if (handlerTimeout) this.timeLimit = new HandlerTimeout(handlerTimeout);
+    const timeLimit = handlerTimeout ? new HandlerTimeout(handlerTimeout) : undefined;
+    this.dispatcher = new EventDispatcher(deps.storage, this.errors, timeLimit);
     this.fast = new FastHandlers(deps.moduleRef, () => deps.gateways.allStatic);
   }
 
@@ -132,16 +126,7 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
    * broadcasts made by guards and `handleConnection` miss it otherwise (see SocketService.emit).
    */
   afterAdmission(socket: Socket, emit: () => void): void {
-    const queued = this.admissionEmits.get(socket);
-    if (queued) queued.push(emit);
-    else this.admissionEmits.set(socket, [emit]);
-  }
-
-  private flushAdmissionEmits(socket: Socket): void {
-    const queued = this.admissionEmits.get(socket);
-    if (!queued) return;
-    this.admissionEmits.delete(socket);
-    for (const emit of queued) emit();
+    this.admission.whenAccepted(socket, emit);
   }
 
   /** Skip the server's disconnect handlers for this socket (`disconnect({ silent: true })`). */
@@ -175,8 +160,8 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
       return;
     }
     nsp.on('connection', (socket: Socket) => {
-      // Events that arrive before the decision wait for it; a refused client's never run.
-      this.admitting.set(socket, this.admitConnected(socket));
+      // Before Nest binds the handlers: events that arrive early wait for the decision.
+      this.admission.afterAccept(socket, this.gatewaysFor(socket.nsp), (s) => this.silence(s));
       this.deps.storage.run(new SocketCallFrame(socket), () => callback(socket));
     });
   }
@@ -199,7 +184,8 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     _transform: (data: unknown) => Observable<unknown>,
   ): void {
     const handled = this.handledSet(socket.nsp);
-    const admitting = this.admitting.get(socket);
+    const admitting = this.admission.decision(socket);
+    const dispatcher = this.dispatcher;
     const gateways = this.gatewaysFor(socket.nsp);
     for (const { message, callback, isAckHandledManually } of handlers) {
       const manual = isAckHandledManually === true;
@@ -211,9 +197,9 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
           if (handled.has(event)) return;
           if (admitting) {
             void admitting.then(
-              (ok) => ok && this.dispatch(socket, event, nest, fast, args, manual),
+              (ok) => ok && dispatcher.dispatch(socket, event, nest, fast, args, manual),
             );
-          } else this.dispatch(socket, event, nest, fast, args, manual);
+          } else dispatcher.dispatch(socket, event, nest, fast, args, manual);
         });
         continue;
       }
@@ -221,9 +207,9 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
       socket.on(message, (...args: unknown[]) => {
         if (admitting) {
           void admitting.then(
-            (ok) => ok && this.dispatch(socket, message, nest, fast, args, manual),
+            (ok) => ok && dispatcher.dispatch(socket, message, nest, fast, args, manual),
           );
-        } else this.dispatch(socket, message, nest, fast, args, manual);
+        } else dispatcher.dispatch(socket, message, nest, fast, args, manual);
       });
     }
   }
@@ -244,95 +230,12 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     await Promise.all([...this.servers.values()].map((s) => this.closeServer(s)));
   }
 
-  private dispatch(
-    socket: Socket,
-    event: string,
-    callback: Handler['callback'] | undefined,
-    fast: FastHandler | undefined,
-    args: unknown[],
-    manual: boolean,
-  ) {
-    const last = args[args.length - 1];
-    const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined;
-    // Several arguments reach the handler as an array, one as itself (Nest's convention).
-    const data = args.length > 1 ? args : args[0];
-    const frame = new SocketCallFrame(socket, event, args);
-    const storage = this.deps.storage;
-    let pending: unknown;
-    try {
-      // The event name and the frame follow the ack, for @EventName() and @SocketSession().
-      pending = fast
-        ? storage.run(frame, () => fast(socket, data, ack, event, frame))
-        : storage.run(frame, () => (callback as Function)(data, ack, event, frame));
-    } catch (err) {
-      // Only a direct call throws here (Nest's chain is async); error handlers see the client.
-      storage.run(frame, () => void this.errors.respond(err, socket, ack));
-      return;
-    }
-    if (pending instanceof Promise) {
-      const settled = this.timeLimit ? this.timeLimit.race(pending) : pending;
-      this.busy++;
-      settled.then(
-        // Interceptors run when the Observable is subscribed: keep the frame for them.
-        (result) => {
-          this.settled();
-          if (isObservable(result))
-            storage.run(frame, () => this.reply(socket, result, ack, manual));
-          else this.reply(socket, result, ack, manual);
-        },
-        (err) => {
-          this.settled();
-          storage.run(frame, () => void this.errors.respond(err, socket, ack));
-        },
-      );
-    } else if (typeof pending === 'object' && pending !== null && isObservable(pending)) {
-      storage.run(frame, () => this.reply(socket, pending, ack, manual));
-    } else {
-      this.reply(socket, pending, ack, manual);
-    }
-  }
-
-  private reply(socket: Socket, result: unknown, ack: Ack | undefined, manual: boolean): void {
-    if (result === undefined || result === null) return;
-    if (isObservable(result)) {
-      let first = true;
-      const subscription = result.subscribe({
-        next: (value) => {
-          if (!first) return;
-          first = false;
-          this.reply(socket, value, ack, manual);
-          queueMicrotask(() => subscription?.unsubscribe());
-        },
-        error: (err) => void this.errors.respond(err, socket, ack),
-      });
-      return;
-    }
-    if (result instanceof Promise) {
-      result.then(
-        (value) => this.reply(socket, value, ack, manual),
-        (err) => void this.errors.respond(err, socket, ack),
-      );
-      return;
-    }
-    const response = result as { event?: unknown; data?: unknown };
-    try {
-      if (typeof response === 'object' && response.event) {
-        socket.emit(String(response.event), response.data);
-        return;
-      }
-      if (!manual && ack) ack(result);
-    } catch (err) {
-      // A value the parser cannot encode (a cycle): an error reply, not an unhandled rejection.
-      void this.errors.respond(err, socket, ack);
-    }
-  }
-
   private createServer(port: number, gatewayOptions: Record<string, any>): Server {
     const path: string = gatewayOptions.path ?? this.path;
     const key = `${port}:${path}`;
     const existing = this.servers.get(key);
     if (existing) return existing;
-    const options = this.serverOptions(path, gatewayOptions);
+    const options = buildServerOptions(this.deps.options, this.deps.parser, path, gatewayOptions);
     const httpServer =
       port === 0 ? this.deps.httpAdapterHost.httpAdapter?.getHttpServer() : undefined;
     if (port === 0 && !httpServer) {
@@ -349,26 +252,6 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     return server;
   }
 
-  private serverOptions(path: string, gatewayOptions: Record<string, any>): Partial<ServerOptions> {
-    const o = this.deps.options;
-    const { cors: gatewayCors, path: _path, transports, ...restOfGateway } = gatewayOptions;
-    const options: Partial<ServerOptions> = { path };
-    if (o.transports) options.transports = o.transports as ServerOptions['transports'];
-    if (transports) options.transports = transports;
-    if (o.pingInterval !== undefined) options.pingInterval = o.pingInterval;
-    if (o.pingTimeout !== undefined) options.pingTimeout = o.pingTimeout;
-    if (o.maxHttpBufferSize !== undefined) options.maxHttpBufferSize = o.maxHttpBufferSize;
-    if (o.cookie) options.cookie = o.cookie === true ? true : (o.cookie as ServerOptions['cookie']);
-    if (this.deps.parser) options.parser = this.deps.parser;
-    if (o.connectionStateRecovery) {
-      options.connectionStateRecovery =
-        o.connectionStateRecovery === true ? {} : o.connectionStateRecovery;
-    }
-    Object.assign(options, corsServerOptions(gatewayCors ?? o.cors, o.serverOptions?.allowRequest));
-    const { allowRequest: _ar, ...serverOptions } = o.serverOptions ?? {};
-    return { ...options, ...serverOptions, ...restOfGateway };
-  }
-
   private prepareNamespace(
     nsp: Namespace,
     port: number,
@@ -383,40 +266,13 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     if (!this.deps.options.alwaysConnect) {
       nsp.use((socket, next) => {
         // Children of a dynamic namespace share their parent's gateways.
-        if (socket.nsp !== nsp && !this.gatewaysOf.has(socket.nsp))
+        if (socket.nsp !== nsp && !this.gatewaysOf.has(socket.nsp)) {
           this.gatewaysOf.set(socket.nsp, gateways);
-        this.deps.storage
-          .run(new SocketCallFrame(socket), () => this.admission.admit(socket, gateways))
-          .then(
-            () => {
-              next();
-              this.flushAdmissionEmits(socket);
-            },
-            (refusal: Error) => {
-              // Rooms joined while being admitted must not outlive a refused client.
-              socket.nsp.adapter.delAll(socket.id);
-              this.admissionEmits.delete(socket);
-              next(refusal);
-            },
-          );
+        }
+        this.admission.beforeAccept(socket, gateways, next);
       });
     }
     return nsp;
-  }
-
-  /** alwaysConnect: admits an accepted client, or disconnects it; true when admitted. */
-  private async admitConnected(socket: Socket): Promise<boolean> {
-    const gateways = this.gatewaysFor(socket.nsp);
-    try {
-      await this.deps.storage.run(new SocketCallFrame(socket), () =>
-        this.admission.admit(socket, gateways),
-      );
-      return true;
-    } catch {
-      this.silence(socket);
-      socket.disconnect();
-      return false;
-    }
   }
 
   private gatewaysFor(nsp: Namespace): GatewayEntry[] {
@@ -429,24 +285,6 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     return set;
   }
 
-  /** One handler fewer in flight; wakes a shutdown waiting for them. */
-  private settled(): void {
-    if (--this.busy === 0) this.idle?.();
-  }
-
-  /** Resolves once no handler is in flight, or after `grace` ms (shared by every server). */
-  private handlersDone(grace: number): Promise<void> {
-    if (this.busy === 0) return Promise.resolve();
-    return (this.draining ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(done, grace);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.idle = done;
-    }));
-  }
-
   private async closeServer(server: Server): Promise<void> {
     if (this.closed.has(server)) return;
     this.closed.add(server);
@@ -454,7 +292,7 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     if (server.engine) {
       server.engine.opts.allowRequest = (_req, refuse) => refuse('Server shutting down', false);
     }
-    await this.handlersDone(SHUTDOWN_GRACE);
+    await this.dispatcher.handlersDone(SHUTDOWN_GRACE);
     // As socket.io's own close(), except that Nest's HTTP server is left for Nest to close.
     // Clients see their transport close and reconnect (to another instance, when there is one).
     await Promise.allSettled(

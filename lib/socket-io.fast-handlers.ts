@@ -4,6 +4,7 @@ import type { Socket } from 'socket.io';
 import type { SocketCallFrame } from './socket-context.storage.js';
 import type { GatewayEntry } from './socket-io.gateways.js';
 import { socketExceptionFilter } from './errors/socket-exception.filter.js';
+import { WsExecutionContext } from './socket-io.execution-context.js';
 
 // Metadata keys of @nestjs/common and @nestjs/websockets (internal there, stable since Nest 5).
 const MESSAGE_MAPPING_METADATA = 'websockets:message_mapping';
@@ -141,7 +142,7 @@ function paramFactory(
   if (key.includes(CUSTOM_ROUTE_ARGS_METADATA)) {
     const { factory, data } = arg;
     if (typeof factory !== 'function') return () => null;
-    return (args) => factory(data, new WsHandlerContext(args, metatype, method));
+    return (args) => factory(data, new WsExecutionContext(args, metatype, method));
   }
   const type = Number(key.split(':')[0]);
   const property = arg.data as string | undefined;
@@ -175,46 +176,4 @@ function handlerNames(instance: object, message: string): string[] {
       Reflect.getMetadata(MESSAGE_METADATA, method) === message
     );
   });
-}
-
-/** The ExecutionContext a custom parameter decorator gets, as Nest builds it for gateways. */
-class WsHandlerContext implements ExecutionContext {
-  constructor(
-    private readonly args: unknown[],
-    private readonly metatype: Type,
-    private readonly handler: (...args: unknown[]) => unknown,
-  ) {}
-
-  getClass<T = any>(): Type<T> {
-    return this.metatype as Type<T>;
-  }
-  getHandler(): (...args: any[]) => unknown {
-    return this.handler;
-  }
-  getArgs<T extends any[] = any[]>(): T {
-    return this.args as T;
-  }
-  getArgByIndex<T = any>(index: number): T {
-    return this.args[index] as T;
-  }
-  getType<T extends string = 'ws'>(): T {
-    return 'ws' as T;
-  }
-  switchToWs(): any {
-    return {
-      getClient: () => this.args[0],
-      getData: () => this.args[1],
-      getPattern: () => this.args[this.args.length - 1],
-    };
-  }
-  switchToHttp(): any {
-    return {
-      getRequest: () => this.args[0],
-      getResponse: () => this.args[1],
-      getNext: () => this.args[2],
-    };
-  }
-  switchToRpc(): any {
-    return { getData: () => this.args[0], getContext: () => this.args[1] };
-  }
 }

@@ -6,6 +6,7 @@ import type { GatewayEntry } from '../socket-io.gateways.js';
 import { ConnectRefusal, type SocketErrors } from '../errors/socket-errors.js';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
 import { sessionHandshake } from '../session/session-source.js';
+import { SocketCallFrame, type SocketContextStorage } from '../socket-context.storage.js';
 import { ConnectionExecutionContext } from './connection-context.js';
 
 type GuardRef = CanActivate | Type<CanActivate>;
@@ -24,6 +25,10 @@ const noHandler = () => undefined;
 export class ConnectionAdmission {
   private readonly guardInstances = new Map<GuardRef, Promise<CanActivate>>();
   readonly handshakeSteps: HandshakeStep[] = [];
+  /** Emits for clients being admitted, sent once they are accepted. */
+  private readonly onAccept = new WeakMap<Socket, (() => void)[]>();
+  /** alwaysConnect: the decision about each accepted client. */
+  private readonly decisions = new WeakMap<Socket, Promise<boolean>>();
 
   constructor(
     private readonly deps: {
@@ -31,12 +36,68 @@ export class ConnectionAdmission {
       moduleRef: ModuleRef;
       errors: SocketErrors;
       logger: LoggerService;
+      storage: SocketContextStorage;
     },
   ) {
     const { session, manageSession } = deps.options;
     if (session) {
       this.handshakeSteps.push(sessionHandshake(session, manageSession !== false, deps.logger));
     }
+  }
+
+  /** Namespace middleware step: decides before socket.io accepts the client. */
+  beforeAccept(socket: Socket, gateways: GatewayEntry[], next: (err?: Error) => void): void {
+    this.inContext(socket, gateways).then(
+      () => {
+        next();
+        this.flush(socket);
+      },
+      (refusal: Error) => {
+        // Rooms joined while being admitted must not outlive a refused client.
+        socket.nsp.adapter.delAll(socket.id);
+        this.onAccept.delete(socket);
+        next(refusal);
+      },
+    );
+  }
+
+  /**
+   * alwaysConnect: decides about a client socket.io has accepted already, and disconnects it
+   * (without running disconnect handlers: `silence`) when it is refused.
+   */
+  afterAccept(socket: Socket, gateways: GatewayEntry[], silence: (socket: Socket) => void): void {
+    const decision = this.inContext(socket, gateways).then(
+      () => true,
+      () => {
+        silence(socket);
+        socket.disconnect();
+        return false;
+      },
+    );
+    this.decisions.set(socket, decision);
+  }
+
+  /** alwaysConnect: the pending decision; events wait for it, a refused client's never run. */
+  decision(socket: Socket): Promise<boolean> | undefined {
+    return this.decisions.get(socket);
+  }
+
+  /** Sends `emit` to a client being admitted once it is accepted, never if it is refused. */
+  whenAccepted(socket: Socket, emit: () => void): void {
+    const queued = this.onAccept.get(socket);
+    if (queued) queued.push(emit);
+    else this.onAccept.set(socket, [emit]);
+  }
+
+  private flush(socket: Socket): void {
+    const queued = this.onAccept.get(socket);
+    if (!queued) return;
+    this.onAccept.delete(socket);
+    for (const emit of queued) emit();
+  }
+
+  private inContext(socket: Socket, gateways: GatewayEntry[]): Promise<void> {
+    return this.deps.storage.run(new SocketCallFrame(socket), () => this.admit(socket, gateways));
   }
 
   async admit(socket: Socket, gateways: GatewayEntry[]): Promise<void> {

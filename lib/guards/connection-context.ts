@@ -1,51 +1,26 @@
-import type { ExecutionContext, Type } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
 import type { Socket } from 'socket.io';
+import { WsExecutionContext } from '../socket-io.execution-context.js';
 
 /**
  * The ExecutionContext a connection guard receives: type `'ws'`, the socket as client, the
- * handshake's `auth` payload as data, and `'connection'` as pattern.
+ * handshake's `auth` payload as data, and `'connection'` as pattern; `switchToHttp()` gives the
+ * handshake's HTTP request, for guards written for HTTP.
  */
-export class ConnectionExecutionContext implements ExecutionContext {
-  private readonly args: unknown[];
-
+export class ConnectionExecutionContext extends WsExecutionContext {
   constructor(
     private readonly socket: Socket,
-    private readonly gateway: Type | undefined,
-    private readonly handler: (...args: any[]) => unknown,
+    gateway: Type | undefined,
+    handler: (...args: any[]) => unknown,
   ) {
-    this.args = [socket, socket.handshake.auth, undefined, 'connection'];
+    super([socket, socket.handshake.auth, undefined, 'connection'], gateway ?? Object, handler);
   }
 
-  getClass<T = any>(): Type<T> {
-    return (this.gateway ?? Object) as Type<T>;
-  }
-  getHandler(): (...args: any[]) => unknown {
-    return this.handler;
-  }
-  getArgs<T extends any[] = any[]>(): T {
-    return this.args as T;
-  }
-  getArgByIndex<T = any>(index: number): T {
-    return this.args[index] as T;
-  }
-  getType<T extends string = 'ws'>(): T {
-    return 'ws' as T;
-  }
-  switchToWs(): any {
-    return {
-      getClient: () => this.socket,
-      getData: () => this.socket.handshake.auth,
-      getPattern: () => 'connection',
-    };
-  }
-  switchToHttp(): any {
+  override switchToHttp(): any {
     return {
       getRequest: () => this.socket.request,
       getResponse: () => undefined,
       getNext: () => undefined,
     };
-  }
-  switchToRpc(): any {
-    return { getData: () => this.socket.handshake.auth, getContext: () => this.socket };
   }
 }
