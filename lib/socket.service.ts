@@ -1,11 +1,11 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { DefaultEventsMap, Server, Socket } from 'socket.io';
 import { DEFAULT_CALL_TIMEOUT } from './socket-io.constants.js';
 import { SocketIOAdapter } from './socket-io.adapter.js';
 import { SocketContextStorage, type SocketCallFrame } from './socket-context.storage.js';
 import { TimeoutError } from './errors/timeout.error.js';
 import { UnknownClientError } from './errors/unknown-client.error.js';
+import { BackgroundTasks } from './background-tasks.js';
 import type {
   BackgroundTask,
   CallOptions,
@@ -43,13 +43,14 @@ export class SocketService<
   ServerSideEvents extends EventsMap = DefaultEventsMap,
   SocketData = any,
 > implements OnModuleDestroy {
-  private readonly tasks = new Set<BackgroundTask>();
-  private readonly stopping = new AbortController();
+  private readonly tasks: BackgroundTasks;
 
   constructor(
     @Inject(SocketIOAdapter) private readonly host: SocketIOAdapter,
     private readonly storage: SocketContextStorage,
-  ) {}
+  ) {
+    this.tasks = new BackgroundTasks(storage, host.logger);
+  }
 
   /** The Socket.IO server of the module's path (not available with `emitterOnly`). */
   get server(): Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
@@ -203,53 +204,15 @@ export class SocketService<
    * });
    */
   startBackgroundTask(task: (signal: AbortSignal) => unknown): BackgroundTask {
-    const controller = new AbortController();
-    const onStop = () => controller.abort(this.stopping.signal.reason);
-    this.stopping.signal.addEventListener('abort', onStop, { once: true });
-    if (this.stopping.signal.aborted) controller.abort(this.stopping.signal.reason);
-    let running = true;
-    let handle!: BackgroundTask;
-    const done = (async () => {
-      try {
-        // Outside any handler's context: a task is not "the current client".
-        await this.storage.exit(() => task(controller.signal));
-      } catch (err) {
-        const aborted =
-          controller.signal.aborted && (isAbortError(err) || err === controller.signal.reason);
-        if (!aborted) {
-          this.host.logger.error(`Background task failed: ${describe(err)}`, stackOf(err));
-        }
-      } finally {
-        running = false;
-        this.stopping.signal.removeEventListener('abort', onStop);
-        this.tasks.delete(handle);
-      }
-    })();
-    handle = {
-      done,
-      get running() {
-        return running;
-      },
-      cancel: () => {
-        controller.abort(new Error('Background task cancelled'));
-        return done;
-      },
-    };
-    if (running) this.tasks.add(handle);
-    return handle;
+    return this.tasks.start(task);
   }
 
   /**
    * Waits `ms` milliseconds; resolves early when `signal` aborts or the app is closing.
    * @example await sockets.sleep(1000, signal);
    */
-  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    const signals = signal ? [signal, this.stopping.signal] : [this.stopping.signal];
-    try {
-      await delay(ms, undefined, { signal: AbortSignal.any(signals) });
-    } catch (err) {
-      if (!isAbortError(err)) throw err;
-    }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.tasks.sleep(ms, signal);
   }
 
   /**
@@ -257,18 +220,13 @@ export class SocketService<
    * @example await sockets.stop();
    */
   async stop(): Promise<void> {
-    await this.drainTasks();
+    await this.tasks.drain();
     await this.host.stopServing();
   }
 
   /** @internal Nest lifecycle: background tasks are aborted and awaited when the app closes. */
   async onModuleDestroy(): Promise<void> {
-    await this.drainTasks();
-  }
-
-  private async drainTasks(): Promise<void> {
-    if (!this.stopping.signal.aborted) this.stopping.abort(new Error('The application is closing'));
-    await Promise.all([...this.tasks].map((t) => t.done));
+    await this.tasks.drain();
   }
 
   /**
@@ -374,16 +332,4 @@ function isAdmitting(frame: SocketCallFrame): boolean {
     frame.eventName === undefined &&
     frame.roomsAtDisconnect === undefined
   );
-}
-
-function isAbortError(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function stackOf(err: unknown): string | undefined {
-  return err instanceof Error ? err.stack : undefined;
 }
