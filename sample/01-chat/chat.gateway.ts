@@ -3,6 +3,7 @@ import {
   MessageBody,
   SubscribeMessage,
   WebSocketGateway,
+  type OnGatewayConnection,
   type OnGatewayDisconnect,
 } from '@nestjs/websockets';
 import { SocketContext, SocketService, UseConnectionGuards } from 'nest-socketio';
@@ -19,7 +20,7 @@ import { currentUser } from './session.js';
 @UseConnectionGuards(LoggedInGuard)
 @UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }))
 @WebSocketGateway()
-export class ChatGateway implements OnGatewayDisconnect {
+export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
   constructor(
     private readonly sockets: SocketService,
     private readonly ctx: SocketContext,
@@ -27,18 +28,16 @@ export class ChatGateway implements OnGatewayDisconnect {
     @InjectChatOptions() private readonly options: ChatOptions,
   ) {}
 
-  /** The page's first event once connected: who am I, who else is here. */
-  @SubscribeMessage('hello')
-  async hello() {
+  /**
+   * Flask-SocketIO's connect handler: `LoggedInGuard` has let the user in, so put this socket in
+   * the room of all the user's tabs, tell the page who and where it is, and tell everyone (this
+   * client too, once it is accepted) who is online. The page sends nothing for any of it.
+   */
+  async handleConnection(): Promise<void> {
     const user = this.user();
     await this.ctx.joinRoom(userRoom(user));
-    this.ctx.emit('my_response', { data: 'Connected', count: 0 });
-    await this.presence.broadcast();
-    return {
-      user,
-      instance: this.options.instanceName ?? 'chat',
-      online: await this.presence.online(),
-    };
+    this.ctx.emit('welcome', { user, instance: this.options.instanceName ?? 'chat' });
+    await this.presence.broadcast(user);
   }
 
   handleDisconnect(): Promise<void> {

@@ -1,4 +1,9 @@
-import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import {
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  type OnGatewayConnection,
+} from '@nestjs/websockets';
 import { SocketContext, SocketService } from 'nest-socketio';
 
 interface RoomPayload {
@@ -12,11 +17,16 @@ interface RoomPayload {
  * `session['receive_count']`).
  */
 @WebSocketGateway()
-export class DemoGateway {
+export class DemoGateway implements OnGatewayConnection {
   constructor(
     private readonly sockets: SocketService,
     private readonly ctx: SocketContext,
   ) {}
+
+  /** Flask's `connect` handler: greets the client as soon as it is accepted. */
+  handleConnection(): void {
+    this.ctx.emit('my_response', { data: 'Connected', count: 0 });
+  }
 
   /** Flask's `my_event`: echoes to the sender. */
   @SubscribeMessage('echo')

@@ -25,8 +25,13 @@ export class PresenceService {
     return [...new Set(names)].toSorted();
   }
 
-  /** Tells every client who is online now. */
-  async broadcast(): Promise<void> {
-    this.sockets.emit('online', await this.online(), { namespace: '/' });
+  /**
+   * Tells every client who is online now. In `handleConnection` the connecting client is not
+   * among socket.io's sockets yet (it is accepted once the handler is done): pass its user.
+   */
+  async broadcast(connecting?: string): Promise<void> {
+    const online = await this.online();
+    if (connecting && !online.includes(connecting)) online.push(connecting);
+    this.sockets.emit('online', online.toSorted(), { namespace: '/' });
   }
 }

@@ -81,10 +81,6 @@ function connect() {
   socket = io();
   socket.on('connect', async () => {
     $('status').textContent = `Connected (${socket.id})`;
-    const hello = await request('hello');
-    $('me').textContent = hello.user;
-    $('instance').textContent = hello.instance;
-    renderOnline(hello.online);
     // After a reconnection (to this or another instance) the new socket is in no room yet.
     for (const room of joined) await request('chat:join', { room });
   });
@@ -93,6 +89,11 @@ function connect() {
     if (err.data?.status === 401) showLogin();
   });
   socket.on('disconnect', (reason) => ($('status').textContent = `Disconnected (${reason})`));
+  // Pushed by the server's handleConnection; so are my_response 'Connected' and the online list.
+  socket.on('welcome', ({ user, instance }) => {
+    $('me').textContent = user;
+    $('instance').textContent = instance;
+  });
   socket.on('counter', ({ count }) => ($('counter').textContent = String(count)));
   socket.on('online', renderOnline);
   socket.on('announcement', ({ from, text }) => add('announcements', `${from}: ${text}`));

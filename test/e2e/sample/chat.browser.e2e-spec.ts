@@ -56,6 +56,10 @@ describe('sample 01-chat in Chromium', () => {
 
   it('two users chat in a room, whisper, get an announcement and see the counter tick', async () => {
     const alice = await logIn('alice');
+    // handleConnection greets the page and counts it online, the page asks for nothing.
+    await seeText(alice, '#instance', 'e2e');
+    await seeText(alice, '#online li', 'alice');
+    await seeText(alice, '#log li', '#0: Connected');
     const bob = await logIn('bob');
 
     // Who is online, pushed to the page that was there first.
@@ -159,6 +163,46 @@ describe('sample 01-chat in Chromium', () => {
     // dave sees carol go offline.
     await dave.locator('#online li', { hasText: /^carol$/ }).waitFor({ state: 'detached' });
     await seeText(dave, '#online li', 'dave');
+  });
+
+  it('handleConnection greets a socket that sends nothing, lists it online and puts it in its user room', async () => {
+    const erin = await logIn('erin');
+    const frank = await logIn('frank');
+    // A second socket in erin's browser (the session cookie goes along) that only listens.
+    await erin.evaluate(() => {
+      const heard: [string, unknown][] = [];
+      const socket = (globalThis as any).io({ forceNew: true, reconnection: false });
+      socket.onAny((event: string, data: unknown) => heard.push([event, data]));
+      (globalThis as any).listener = heard;
+    });
+    const heard = () => erin.evaluate(() => (globalThis as any).listener as [string, any][]);
+    await erin.waitForFunction(() =>
+      (globalThis as any).listener.some(([e]: [string]) => e === 'online'),
+    );
+    const greeting = await heard();
+    // Two gateways greet it (DemoGateway's my_response, ChatGateway's welcome and online).
+    const greetings = greeting.filter(([e]) => e !== 'counter');
+    expect(greetings).toHaveLength(3);
+    expect(greetings).toEqual(
+      expect.arrayContaining([
+        ['my_response', { data: 'Connected', count: 0 }],
+        ['welcome', { user: 'erin', instance: 'e2e' }],
+        ['online', ['erin', 'frank']],
+      ]),
+    );
+
+    // It joined user:erin on connect, so frank's private message reaches it too.
+    await frank.fill('#private-to', 'erin');
+    await frank.fill('#private-text', 'to all your tabs');
+    await frank.click('#private-button');
+    await erin.waitForFunction(() =>
+      (globalThis as any).listener.some(([e]: [string]) => e === 'chat:private'),
+    );
+    expect((await heard()).find(([e]) => e === 'chat:private')?.[1]).toMatchObject({
+      from: 'frank',
+      to: 'erin',
+      text: 'to all your tabs',
+    });
   });
 
   it('refuses a socket to a visitor who has not logged in, and rejects a bad login', async () => {
