@@ -107,20 +107,28 @@ export class GatewayRegistry {
   private prepare(wrapper: Wrapper): GatewayEntry[] {
     const instance = wrapper.instance as Record<string, any> | undefined;
     const metatype = wrapper.metatype as Type;
-    // Request-scoped gateways are built per connection by Nest and keep its own flow.
-    if (!instance || wrapper.isDependencyTreeStatic?.() === false) return [];
+    // Request-scoped gateways are built per connection by Nest, which calls their
+    // handleConnection after acceptance; their connection guards still run before it.
+    const scoped = wrapper.isDependencyTreeStatic?.() === false;
+    if (!instance && !scoped) return [];
     const options = Reflect.getMetadata(GATEWAY_OPTIONS, metatype) ?? {};
     const moduleRef = wrapper.host?.providers?.get(ModuleRef)?.instance as ModuleRef | undefined;
+    const common = {
+      name: metatype.name,
+      port: Reflect.getMetadata(PORT_METADATA, metatype) || 0,
+      path: options.path,
+      namespace: namespaceKey(options.namespace),
+      guards: Reflect.getMetadata(CONNECTION_GUARDS_METADATA, metatype) ?? [],
+      moduleRef,
+    };
+    if (scoped || !instance) {
+      return [{ ...common, instance: Object.create(metatype.prototype) as Record<string, any> }];
+    }
     this.guardHandleDisconnect(instance);
     return [
       {
-        name: metatype.name,
+        ...common,
         instance,
-        port: Reflect.getMetadata(PORT_METADATA, metatype) || 0,
-        path: options.path,
-        namespace: namespaceKey(options.namespace),
-        guards: Reflect.getMetadata(CONNECTION_GUARDS_METADATA, metatype) ?? [],
-        moduleRef,
         handleConnection: this.takeHandleConnection(instance),
         errorHandler: this.findErrorHandler(instance),
       },
