@@ -3,7 +3,7 @@ import { isObservable } from 'rxjs';
 import type { Socket } from 'socket.io';
 import { SocketCallFrame, type SocketContextStorage } from './socket-context.storage.js';
 import type { SocketErrors } from './errors/socket-errors.js';
-import type { HandlerTimeout } from './limits/handler-timeout.js';
+import type { HandlerTimeout } from './errors/handler-timeout.js';
 import type { FastHandler } from './socket-io.fast-handlers.js';
 
 type Ack = (...args: unknown[]) => void;

@@ -1,4 +1,4 @@
-import type { EmitterOperator } from './message-queue.interface.js';
+import type { EmitterOperator, MessageQueue } from './message-queue.interface.js';
 import type { RemoteClients } from './remote-clients.js';
 
 /**
@@ -35,4 +35,29 @@ export class EmitterClients implements RemoteClients {
   async settle(): Promise<void> {
     await this.flush();
   }
+}
+
+/**
+ * The `MessageQueue` of an emitter-only worker: one emitter per namespace, built on first use;
+ * `flush` resolves once everything published before it has reached the queue.
+ */
+export function emitterQueue(
+  createEmitter: (namespace: string) => EmitterOperator,
+  flush: () => Promise<void>,
+  close: () => Promise<void>,
+): MessageQueue {
+  const emitters = new Map<string, EmitterOperator>();
+  const emitter = (namespace: string): EmitterOperator => {
+    let e = emitters.get(namespace);
+    if (!e) emitters.set(namespace, (e = createEmitter(namespace)));
+    return e;
+  };
+  return {
+    emitter,
+    remoteClients: () => new EmitterClients(emitter, flush),
+    close: async () => {
+      await flush().catch(() => undefined);
+      await close();
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Server } from 'socket.io';
 import { loadOptional } from '../load-optional.js';
 import { ClusterClients } from './cluster-clients.js';
-import { EmitterClients } from './emitter-clients.js';
+import { emitterQueue } from './emitter-clients.js';
 import type { EmitterOperator, MessageQueue } from './message-queue.interface.js';
 import { namespaceStampingPool } from './postgres-emitter-pool.js';
 import { withoutSecrets, type QueueEndpoint } from './queue-endpoint.js';
@@ -65,32 +65,15 @@ export async function createPostgresQueue(
     ]);
   if (emitterOnly) {
     const { Emitter } = await loadOptional<any>('@socket.io/postgres-emitter', 'emitterOnly: true');
-    const emitters = new Map<string, EmitterOperator>();
     // Emitter.of() forgets the options (the channel prefix): build one per namespace instead.
-    const emitter = (namespace: string): EmitterOperator => {
-      let e = emitters.get(namespace);
-      if (!e)
-        emitters.set(
-          namespace,
-          (e = new Emitter(
-            namespaceStampingPool(pool, namespace),
-            namespace,
-            options,
-          ) as EmitterOperator),
-        );
-      return e;
-    };
-    const flush = async () => {
-      await pool.query('SELECT 1');
-    };
-    return {
-      emitter,
-      remoteClients: () => new EmitterClients(emitter, flush),
-      close: async () => {
-        await flush().catch(() => undefined);
-        await close();
+    return emitterQueue(
+      (namespace) =>
+        new Emitter(namespaceStampingPool(pool, namespace), namespace, options) as EmitterOperator,
+      async () => {
+        await pool.query('SELECT 1');
       },
-    };
+      close,
+    );
   }
   const { createAdapter } = await loadOptional<any>(
     '@socket.io/postgres-adapter',

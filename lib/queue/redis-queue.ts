@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { Server } from 'socket.io';
 import { loadOptional } from '../load-optional.js';
 import { ClusterClients } from './cluster-clients.js';
-import { EmitterClients } from './emitter-clients.js';
+import { emitterQueue } from './emitter-clients.js';
 import type { EmitterOperator, MessageQueue } from './message-queue.interface.js';
 import { withoutSecrets, type QueueEndpoint } from './queue-endpoint.js';
 
@@ -106,31 +106,19 @@ async function redisEmitterQueue(
   close: () => Promise<void>,
 ): Promise<MessageQueue> {
   const { Emitter } = await loadOptional<any>('@socket.io/redis-emitter', 'emitterOnly: true');
-  const emitters = new Map<string, EmitterOperator>();
-  const emitter = (namespace: string): EmitterOperator => {
-    let e = emitters.get(namespace);
-    if (!e) {
-      e = new Emitter(
+  return emitterQueue(
+    (namespace) =>
+      new Emitter(
         guarded(client, endpoint, logger),
         { key: channel, ...endpoint.adapterOptions },
         namespace,
-      );
-      emitters.set(namespace, e!);
-    }
-    return e!;
-  };
-  // Commands run in order on one connection: a PING answered means every publish before it was.
-  const flush = async () => {
-    await client.ping();
-  };
-  return {
-    emitter,
-    remoteClients: () => new EmitterClients(emitter, flush),
-    close: async () => {
-      await flush().catch(() => undefined);
-      await close();
+      ) as EmitterOperator,
+    // Commands run in order on one connection: a PING answered means every publish before it was.
+    async () => {
+      await client.ping();
     },
-  };
+    close,
+  );
 }
 
 /**

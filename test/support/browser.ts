@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium; `.ci/run` installs it with apt-get when it is missing. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -46,4 +46,32 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 /** Waits until an element matching `selector` shows `text` (a list item, a status line). */
 export async function seeText(page: Page, selector: string, text: string | RegExp): Promise<void> {
   await page.locator(selector, { hasText: text }).first().waitFor({ state: 'visible' });
+}
+
+/**
+ * One Chromium for a test file, launched by the first test that needs it (not in a hook, so a
+ * missing browser fails every test with the reason instead of skipping them), and the browser
+ * contexts (each its own cookies, so its own session) opened since the last `closeContexts()`.
+ */
+export class BrowserPool {
+  private browser?: Promise<Browser>;
+  private readonly contexts: BrowserContext[] = [];
+
+  async newContext(): Promise<BrowserContext> {
+    const context = await (this.browser ??= launchChromium()).then((b) => b.newContext());
+    this.contexts.push(context);
+    return context;
+  }
+
+  async closeContexts(): Promise<void> {
+    await Promise.all(this.contexts.splice(0).map((c) => c.close()));
+  }
+
+  async close(): Promise<void> {
+    await this.closeContexts();
+    await this.browser?.then(
+      (b) => b.close(),
+      () => undefined,
+    );
+  }
 }

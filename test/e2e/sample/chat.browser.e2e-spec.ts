@@ -1,22 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import { existsSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createChatApp } from '../../../sample/01-chat/app.js';
-import { launchChromium, screenshot, seeText } from '../../support/browser.js';
+import { BrowserPool, screenshot, seeText } from '../../support/browser.js';
 
 let app: INestApplication;
 let url: string;
-let browser: Promise<Browser> | undefined;
-const contexts: BrowserContext[] = [];
-
-// Chromium is launched by the first test, not in a hook: a missing browser then fails every
-// test with the message saying so, rather than having them reported as skipped.
-async function newContext(): Promise<BrowserContext> {
-  const context = await (browser ??= launchChromium()).then((b) => b.newContext());
-  contexts.push(context);
-  return context;
-}
+const browsers = new BrowserPool();
+const newContext = () => browsers.newContext();
 
 /** A fresh browser context (its own cookies, so its own session) on the chat page, logged in. */
 async function logIn(name: string): Promise<Page> {
@@ -42,15 +34,10 @@ describe('sample 01-chat in Chromium', () => {
     url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   });
 
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((c) => c.close()));
-  });
+  afterEach(() => browsers.closeContexts());
 
   afterAll(async () => {
-    await browser?.then(
-      (b) => b.close(),
-      () => undefined,
-    );
+    await browsers.close();
     await app?.close();
   });
 

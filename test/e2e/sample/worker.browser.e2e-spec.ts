@@ -1,12 +1,12 @@
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createChatApp } from '../../../sample/01-chat/app.js';
 import { createRedisSessionStore } from '../../../sample/02-worker/redis-session-store.js';
 import { WorkerModule } from '../../../sample/02-worker/worker.module.js';
-import { launchChromium, screenshot, seeText } from '../../support/browser.js';
+import { BrowserPool, screenshot, seeText } from '../../support/browser.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -21,13 +21,10 @@ describe('sample 02-worker in Chromium: two chat instances and a worker on Redis
   let worker: INestApplicationContext;
   let urlA: string;
   let urlB: string;
-  let browser: Promise<Browser> | undefined;
-  const contexts: BrowserContext[] = [];
+  const browsers = new BrowserPool();
 
   async function newPage(): Promise<Page> {
-    // Launched here, not in a hook: a missing Chromium fails the test with the reason.
-    const context = await (browser ??= launchChromium()).then((b) => b.newContext());
-    contexts.push(context);
+    const context = await browsers.newContext();
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
     return page;
@@ -71,15 +68,10 @@ describe('sample 02-worker in Chromium: two chat instances and a worker on Redis
     );
   });
 
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((c) => c.close()));
-  });
+  afterEach(() => browsers.closeContexts());
 
   afterAll(async () => {
-    await browser?.then(
-      (b) => b.close(),
-      () => undefined,
-    );
+    await browsers.close();
     await worker?.close();
     await chatA?.close();
     await chatB?.close();
