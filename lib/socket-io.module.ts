@@ -20,12 +20,12 @@ import {
   SOCKET_IO_OPTIONS_TYPE,
 } from './socket-io.module-definition.js';
 import { validateSocketIOOptions } from './socket-io.options.js';
-import { SocketIOAdapter } from './socket-io.adapter.js';
-import { GatewayRegistry } from './socket-io.gateways.js';
-import { SocketContext } from './socket-context.js';
-import { SocketContextStorage } from './socket-context.storage.js';
-import { SocketService } from './socket.service.js';
-import { loadParser } from './socket-io.parser.js';
+import { SocketIOAdapter } from './inbound/socket-io.adapter.js';
+import { GatewayRegistry } from './inbound/gateway-registry.js';
+import { SocketContext } from './context/socket-context.js';
+import { SocketContextStorage } from './context/socket-context.storage.js';
+import { SocketService } from './outbound/socket.service.js';
+import { loadParser } from './inbound/parser.js';
 import { createMessageQueue } from './queue/create-message-queue.js';
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
 import { checkSocketIOInstall } from './guards/install-check.js';

@@ -1,7 +1,7 @@
 import { HttpException, type LoggerService } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
-import type { SocketContext } from '../socket-context.js';
+import type { SocketContext } from '../context/socket-context.js';
 import type { SocketErrorHandler } from '../interfaces/socket-io-module-options.interface.js';
 import { ConnectionRefusedError } from './connection-refused.error.js';
 import { toErrorReply } from './error-reply.js';

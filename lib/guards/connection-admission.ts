@@ -2,11 +2,11 @@ import type { CanActivate, LoggerService, Type } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { Socket } from 'socket.io';
-import type { GatewayEntry } from '../socket-io.gateways.js';
+import type { GatewayEntry } from '../inbound/gateway-registry.js';
 import { ConnectRefusal, type SocketErrors } from '../errors/socket-errors.js';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
 import { sessionHandshake } from '../session/session-source.js';
-import { SocketCallFrame, type SocketContextStorage } from '../socket-context.storage.js';
+import { SocketCallFrame, type SocketContextStorage } from '../context/socket-context.storage.js';
 import { ConnectionExecutionContext } from './connection-context.js';
 
 type GuardRef = CanActivate | Type<CanActivate>;

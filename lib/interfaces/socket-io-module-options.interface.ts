@@ -7,7 +7,7 @@ import type {
   Type,
 } from '@nestjs/common';
 import type { ServerOptions } from 'socket.io';
-import type { SocketContext } from '../socket-context.js';
+import type { SocketContext } from '../context/socket-context.js';
 
 /** A middleware with the shape of express-session's: `(req, res, next) => void`. */
 export type SessionMiddleware = (req: any, res: any, next: (err?: unknown) => void) => void;

@@ -2,7 +2,7 @@ import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/com
 import type { DiscoveryService } from '@nestjs/core';
 import { concatMap, from, mergeMap, type Observable } from 'rxjs';
 import type { Socket } from 'socket.io';
-import { SocketCallFrame } from '../socket-context.storage.js';
+import { SocketCallFrame } from '../context/socket-context.storage.js';
 import { loadSession, saveSession, sessionSourceOf } from './session-source.js';
 
 // @nestjs/websockets and @nestjs/common keep these keys internal; stable since Nest 5.

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import type * as SocketIOClient from 'socket.io-client';
 import { loadOptional } from '../load-optional.js';
-import { SocketIOAdapter } from '../socket-io.adapter.js';
+import { SocketIOAdapter } from '../inbound/socket-io.adapter.js';
 import { DEFAULT_PATH, SOCKET_IO_MODULE_OPTIONS } from '../socket-io.constants.js';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
 import { SocketIOTestClient } from './socket-io-test-client.js';

@@ -1,10 +1,10 @@
 import type { CanActivate, Type } from '@nestjs/common';
 import { ModuleRef, type DiscoveryService } from '@nestjs/core';
 import type { Socket } from 'socket.io';
-import { CONNECTION_GUARDS_METADATA } from './guards/use-connection-guards.decorator.js';
-import { ON_SOCKET_ERROR_METADATA } from './errors/on-socket-error.decorator.js';
-import { socketExceptionFilter } from './errors/socket-exception.filter.js';
-import type { SocketErrorHandler } from './interfaces/socket-io-module-options.interface.js';
+import { CONNECTION_GUARDS_METADATA } from '../guards/use-connection-guards.decorator.js';
+import { ON_SOCKET_ERROR_METADATA } from '../errors/on-socket-error.decorator.js';
+import { socketExceptionFilter } from '../errors/socket-exception.filter.js';
+import type { SocketErrorHandler } from '../interfaces/socket-io-module-options.interface.js';
 
 // @nestjs/websockets keeps these keys internal; they have not changed since Nest 5.
 const GATEWAY_METADATA = 'websockets:is_gateway';

@@ -1,5 +1,5 @@
 import type { ServerOptions } from 'socket.io';
-import { loadOptional } from './load-optional.js';
+import { loadOptional } from '../load-optional.js';
 
 /** The socket.io parser for the `parser` option (`undefined` keeps socket.io's default). */
 export async function loadParser(

@@ -1,10 +1,10 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { DefaultEventsMap, Server, Socket } from 'socket.io';
-import { DEFAULT_CALL_TIMEOUT } from './socket-io.constants.js';
-import { SocketIOAdapter } from './socket-io.adapter.js';
-import { SocketContextStorage, type SocketCallFrame } from './socket-context.storage.js';
-import { TimeoutError } from './errors/timeout.error.js';
-import { UnknownClientError } from './errors/unknown-client.error.js';
+import { DEFAULT_CALL_TIMEOUT } from '../socket-io.constants.js';
+import { SocketIOAdapter } from '../inbound/socket-io.adapter.js';
+import { SocketContextStorage, type SocketCallFrame } from '../context/socket-context.storage.js';
+import { TimeoutError } from '../errors/timeout.error.js';
+import { UnknownClientError } from '../errors/unknown-client.error.js';
 import { BackgroundTasks } from './background-tasks.js';
 import type {
   BackgroundTask,
@@ -12,7 +12,7 @@ import type {
   EmitOptions,
   EventsMap,
   SidOptions,
-} from './interfaces/socket-service.interface.js';
+} from '../interfaces/socket-service.interface.js';
 
 type EmitArgs<Map extends EventsMap, Ev extends keyof Map> = [
   data?: Parameters<Map[Ev]>[0],

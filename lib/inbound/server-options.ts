@@ -1,6 +1,6 @@
 import type { ServerOptions } from 'socket.io';
-import { corsServerOptions } from './guards/origin-check.js';
-import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
+import { corsServerOptions } from '../guards/origin-check.js';
+import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
 
 /**
  * The socket.io `ServerOptions` of one server: the module options, then `serverOptions`, then

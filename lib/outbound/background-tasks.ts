@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { SocketContextStorage } from './socket-context.storage.js';
-import type { BackgroundTask } from './interfaces/socket-service.interface.js';
+import type { SocketContextStorage } from '../context/socket-context.storage.js';
+import type { BackgroundTask } from '../interfaces/socket-service.interface.js';
 
 /**
  * The background tasks of one application (Flask-SocketIO's `start_background_task`): each gets

@@ -1,10 +1,10 @@
 import type { ExecutionContext, Type } from '@nestjs/common';
 import { ApplicationConfig, MetadataScanner, type ModuleRef } from '@nestjs/core';
 import type { Socket } from 'socket.io';
-import type { SocketCallFrame } from './socket-context.storage.js';
-import type { GatewayEntry } from './socket-io.gateways.js';
-import { socketExceptionFilter } from './errors/socket-exception.filter.js';
-import { WsExecutionContext } from './socket-io.execution-context.js';
+import type { SocketCallFrame } from '../context/socket-context.storage.js';
+import type { GatewayEntry } from './gateway-registry.js';
+import { socketExceptionFilter } from '../errors/socket-exception.filter.js';
+import { WsExecutionContext } from '../context/ws-execution-context.js';
 
 // Metadata keys of @nestjs/common and @nestjs/websockets (internal there, stable since Nest 5).
 const MESSAGE_MAPPING_METADATA = 'websockets:message_mapping';

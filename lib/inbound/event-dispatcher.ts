@@ -1,10 +1,10 @@
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { isObservable } from 'rxjs';
 import type { Socket } from 'socket.io';
-import { SocketCallFrame, type SocketContextStorage } from './socket-context.storage.js';
-import type { SocketErrors } from './errors/socket-errors.js';
-import type { HandlerTimeout } from './errors/handler-timeout.js';
-import type { FastHandler } from './socket-io.fast-handlers.js';
+import { SocketCallFrame, type SocketContextStorage } from '../context/socket-context.storage.js';
+import type { SocketErrors } from '../errors/socket-errors.js';
+import type { HandlerTimeout } from '../errors/handler-timeout.js';
+import type { FastHandler } from './direct-handlers.js';
 
 type Ack = (...args: unknown[]) => void;
 /** Nest's callback for a handler: guards, interceptors, pipes and filters around the method. */

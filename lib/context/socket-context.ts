@@ -1,13 +1,13 @@
 import { createParamDecorator, Injectable, type ExecutionContext } from '@nestjs/common';
 import type { Socket } from 'socket.io';
-import { SocketService } from './socket.service.js';
+import { SocketService } from '../outbound/socket.service.js';
 import {
   connectionSession,
   sessionOf,
   SocketCallFrame,
   SocketContextStorage,
 } from './socket-context.storage.js';
-import type { CallOptions, EmitOptions } from './interfaces/socket-service.interface.js';
+import type { CallOptions, EmitOptions } from '../interfaces/socket-service.interface.js';
 
 /**
  * The client a handler runs for, as Flask-SocketIO's `request.sid` and its module functions:
