@@ -8,6 +8,7 @@ import {
   SocketContextStorage,
 } from './socket-context.storage.js';
 import type { CallOptions, EmitOptions } from '../interfaces/socket-service.interface.js';
+import type { SocketContextApi } from './socket-context.interface.js';
 
 /**
  * The client a handler runs for, as Flask-SocketIO's `request.sid` and its module functions:
@@ -15,7 +16,7 @@ import type { CallOptions, EmitOptions } from '../interfaces/socket-service.inte
  * anything they call, however deep.
  */
 @Injectable()
-export class SocketContext {
+export class SocketContext implements SocketContextApi {
   constructor(
     private readonly storage: SocketContextStorage,
     private readonly sockets: SocketService,

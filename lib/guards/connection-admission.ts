@@ -7,6 +7,7 @@ import { ConnectRefusal, type SocketErrors } from '../errors/socket-errors.js';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
 import { sessionHandshake } from '../session/session-source.js';
 import { SocketCallFrame, type SocketContextStorage } from '../context/socket-context.storage.js';
+import type { SocketServers } from '../outbound/socket-servers.js';
 import { ConnectionExecutionContext } from './connection-context.js';
 
 type GuardRef = CanActivate | Type<CanActivate>;
@@ -25,8 +26,6 @@ const noHandler = () => undefined;
 export class ConnectionAdmission {
   private readonly guardInstances = new Map<GuardRef, Promise<CanActivate>>();
   readonly handshakeSteps: HandshakeStep[] = [];
-  /** Emits for clients being admitted, sent once they are accepted. */
-  private readonly onAccept = new WeakMap<Socket, (() => void)[]>();
   /** alwaysConnect: the decision about each accepted client. */
   private readonly decisions = new WeakMap<Socket, Promise<boolean>>();
 
@@ -37,6 +36,7 @@ export class ConnectionAdmission {
       errors: SocketErrors;
       logger: LoggerService;
       storage: SocketContextStorage;
+      servers: SocketServers;
     },
   ) {
     const { session, manageSession } = deps.options;
@@ -50,12 +50,11 @@ export class ConnectionAdmission {
     this.inContext(socket, gateways).then(
       () => {
         next();
-        this.flush(socket);
+        this.deps.servers.accepted(socket);
       },
       (refusal: Error) => {
         // Rooms joined while being admitted must not outlive a refused client.
-        socket.nsp.adapter.delAll(socket.id);
-        this.onAccept.delete(socket);
+        this.deps.servers.refused(socket);
         next(refusal);
       },
     );
@@ -80,20 +79,6 @@ export class ConnectionAdmission {
   /** alwaysConnect: the pending decision; events wait for it, a refused client's never run. */
   decision(socket: Socket): Promise<boolean> | undefined {
     return this.decisions.get(socket);
-  }
-
-  /** Sends `emit` to a client being admitted once it is accepted, never if it is refused. */
-  whenAccepted(socket: Socket, emit: () => void): void {
-    const queued = this.onAccept.get(socket);
-    if (queued) queued.push(emit);
-    else this.onAccept.set(socket, [emit]);
-  }
-
-  private flush(socket: Socket): void {
-    const queued = this.onAccept.get(socket);
-    if (!queued) return;
-    this.onAccept.delete(socket);
-    for (const emit of queued) emit();
   }
 
   private inContext(socket: Socket, gateways: GatewayEntry[]): Promise<void> {

@@ -1,25 +1,28 @@
-import type { ExecutionContext, Type } from '@nestjs/common';
-import { ApplicationConfig, MetadataScanner, type ModuleRef } from '@nestjs/core';
+import { Inject, Injectable, type ExecutionContext, type Type } from '@nestjs/common';
+import { ApplicationConfig, ModuleRef } from '@nestjs/core';
 import type { Socket } from 'socket.io';
 import type { SocketCallFrame } from '../context/socket-context.storage.js';
-import type { GatewayEntry } from './gateway-registry.js';
-import { socketExceptionFilter } from '../errors/socket-exception.filter.js';
 import { WsExecutionContext } from '../context/ws-execution-context.js';
-
-// Metadata keys of @nestjs/common and @nestjs/websockets (internal there, stable since Nest 5).
-const MESSAGE_MAPPING_METADATA = 'websockets:message_mapping';
-const MESSAGE_METADATA = 'message';
-const ROUTE_ARGS_METADATA = '__routeArguments__';
-const CUSTOM_ROUTE_ARGS_METADATA = '__customRouteArgs__';
-const ENHANCER_KEYS = ['__guards__', '__interceptors__', '__pipes__'];
-const EXCEPTION_FILTERS_METADATA = '__exceptionFilters__';
-// WsParamtype of @nestjs/websockets.
-const SOCKET = 0;
-const PAYLOAD = 3;
-const ACK = 13;
+import { socketExceptionFilter } from '../errors/socket-exception.filter.js';
+import { CONNECTION_GUARDS_METADATA } from '../guards/use-connection-guards.decorator.js';
+import {
+  CUSTOM_ROUTE_ARGS_METADATA,
+  DESIGN_METADATA_KEYS,
+  EXCEPTION_FILTERS_METADATA,
+  GATEWAY_METADATA,
+  GATEWAY_OPTIONS,
+  INJECTION_METADATA_KEYS,
+  MESSAGE_MAPPING_METADATA,
+  MESSAGE_METADATA,
+  PORT_METADATA,
+  ROUTE_ARGS_METADATA,
+  WsParamtype,
+} from '../internals/nest.internals.js';
+import { SocketIOConfig } from '../socket-io.config.js';
+import { GatewayRegistry, type GatewayEntry } from './gateway-registry.js';
 
 /** A handler called directly: the socket, the event's data and ack, its name and call frame. */
-export type FastHandler = (
+export type DirectHandler = (
   socket: Socket,
   data: unknown,
   ack: unknown,
@@ -27,6 +30,7 @@ export type FastHandler = (
   frame: SocketCallFrame,
 ) => unknown;
 
+type Method = (...args: unknown[]) => unknown;
 type ParamFactory = (args: unknown[]) => unknown;
 interface RouteArg {
   index: number;
@@ -36,24 +40,49 @@ interface RouteArg {
 }
 
 /**
+ * The metadata a directly called handler may carry, and nothing else: any other key (a guard,
+ * an interceptor, a pipe, a filter of the user's, or a key a future Nest adds) sends the handler
+ * through Nest's own chain. Direct dispatch fails closed.
+ */
+const KNOWN_CLASS_KEYS = new Set<unknown>([
+  GATEWAY_METADATA,
+  GATEWAY_OPTIONS,
+  PORT_METADATA,
+  EXCEPTION_FILTERS_METADATA,
+  CONNECTION_GUARDS_METADATA,
+  ...INJECTION_METADATA_KEYS,
+]);
+const KNOWN_METHOD_KEYS = new Set<unknown>([
+  MESSAGE_MAPPING_METADATA,
+  MESSAGE_METADATA,
+  ...DESIGN_METADATA_KEYS,
+]);
+const KNOWN_PARAMETER_KEYS = new Set<unknown>([ROUTE_ARGS_METADATA, ...DESIGN_METADATA_KEYS]);
+
+/**
  * Nest wraps every gateway handler in guards, interceptors, pipes and filters, which costs six
  * promises and a dozen allocations per event even when there are none. For a handler that has
  * none of them (no global ones either, and only our own error filter), this builds a direct call
  * that passes the same arguments Nest would, so a synchronous handler answers synchronously.
- * Anything else keeps Nest's own chain.
+ * Anything else, and everything with `directDispatch: false`, keeps Nest's own chain.
  */
-export class FastHandlers {
-  private readonly byNamespace = new WeakMap<GatewayEntry[], Map<string, FastHandler | null>>();
+@Injectable()
+export class DirectHandlers {
+  private readonly byNamespace = new WeakMap<GatewayEntry[], Map<string, DirectHandler | null>>();
+  private readonly enabled: boolean;
   private globalsChecked?: boolean;
 
   constructor(
-    private readonly moduleRef: ModuleRef,
-    private readonly allStatic: () => boolean,
-  ) {}
+    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
+    @Inject(GatewayRegistry) private readonly gateways: GatewayRegistry,
+    @Inject(SocketIOConfig) config: SocketIOConfig,
+  ) {
+    this.enabled = config.options.directDispatch !== false;
+  }
 
   /** The direct handler of `message` on a namespace's gateways, or undefined to keep Nest's. */
-  get(gateways: GatewayEntry[], message: string): FastHandler | undefined {
-    if (!gateways.length || !this.noGlobalEnhancers()) return undefined;
+  get(gateways: GatewayEntry[], message: string): DirectHandler | undefined {
+    if (!this.enabled || !gateways.length || !this.noGlobalEnhancers()) return undefined;
     let table = this.byNamespace.get(gateways);
     if (!table) this.byNamespace.set(gateways, (table = new Map()));
     let handler = table.get(message);
@@ -76,7 +105,7 @@ export class FastHandlers {
     // Decided on the first event, once the application has registered every global enhancer.
     this.globalsChecked =
       config !== undefined &&
-      this.allStatic() &&
+      this.gateways.allStatic &&
       config.getGlobalGuards().length === 0 &&
       config.getGlobalInterceptors().length === 0 &&
       config.getGlobalPipes().length === 0 &&
@@ -86,31 +115,25 @@ export class FastHandlers {
     return this.globalsChecked;
   }
 
-  private compile(gateways: GatewayEntry[], message: string): FastHandler | undefined {
+  private compile(gateways: GatewayEntry[], message: string): DirectHandler | undefined {
     // Exactly one method of one gateway must claim the message: then the callback Nest hands
     // the adapter for it is that method's.
     const owners = gateways.flatMap((g) =>
-      handlerNames(g.instance, message).map((name) => [g, name] as const),
+      this.gateways.handlerNames(g, message).map((name) => [g, name] as const),
     );
     if (owners.length !== 1) return undefined;
     const [gateway, methodName] = owners[0];
-    const instance = gateway.instance;
-    const method = instance[methodName] as (...args: unknown[]) => unknown;
-    const metatype = instance.constructor as Type;
-    for (const key of ENHANCER_KEYS) {
-      if (hasAny(Reflect.getMetadata(key, metatype)) || hasAny(Reflect.getMetadata(key, method))) {
-        return undefined;
-      }
-    }
+    const { instance, metatype } = gateway;
+    const method = instance[methodName] as Method;
+    if (!onlyKnownMetadata(metatype, method, methodName)) return undefined;
     const filters: unknown[] = Reflect.getMetadata(EXCEPTION_FILTERS_METADATA, metatype) ?? [];
     if (filters.length !== 1 || filters[0] !== socketExceptionFilter) return undefined;
-    if (hasAny(Reflect.getMetadata(EXCEPTION_FILTERS_METADATA, method))) return undefined;
 
     const routeArgs: Record<string, RouteArg> =
       Reflect.getMetadata(ROUTE_ARGS_METADATA, metatype, methodName) ?? DEFAULT_ARGS;
     const params: [number, ParamFactory][] = [];
     for (const [key, arg] of Object.entries(routeArgs)) {
-      if (hasAny(arg.pipes)) return undefined;
+      if (Array.isArray(arg.pipes) && arg.pipes.length > 0) return undefined;
       const factory = paramFactory(key, arg, metatype, method);
       if (!factory) return undefined;
       params.push([arg.index, factory]);
@@ -126,18 +149,32 @@ export class FastHandlers {
   }
 }
 
+/** True when the class, the method and its parameters carry only metadata direct calls honour. */
+function onlyKnownMetadata(metatype: Type, method: Method, methodName: string): boolean {
+  return (
+    known(Reflect.getMetadataKeys(metatype), KNOWN_CLASS_KEYS) &&
+    known(Reflect.getMetadataKeys(method), KNOWN_METHOD_KEYS) &&
+    known(Reflect.getMetadataKeys(metatype, methodName), KNOWN_PARAMETER_KEYS) &&
+    known(Reflect.getMetadataKeys(metatype.prototype, methodName), KNOWN_PARAMETER_KEYS)
+  );
+}
+
+function known(keys: unknown[], allowed: Set<unknown>): boolean {
+  return keys.every((k) => allowed.has(k));
+}
+
 /** Nest's default parameters when a handler has no parameter decorators: client, data, ack. */
 const DEFAULT_ARGS: Record<string, RouteArg> = {
-  [`${SOCKET}:0`]: { index: 0 },
-  [`${PAYLOAD}:1`]: { index: 1 },
-  [`${ACK}:2`]: { index: 2 },
+  [`${WsParamtype.SOCKET}:0`]: { index: 0 },
+  [`${WsParamtype.PAYLOAD}:1`]: { index: 1 },
+  [`${WsParamtype.ACK}:2`]: { index: 2 },
 };
 
 function paramFactory(
   key: string,
   arg: RouteArg,
   metatype: Type,
-  method: (...args: unknown[]) => unknown,
+  method: Method,
 ): ParamFactory | undefined {
   if (key.includes(CUSTOM_ROUTE_ARGS_METADATA)) {
     const { factory, data } = arg;
@@ -147,33 +184,15 @@ function paramFactory(
   const type = Number(key.split(':')[0]);
   const property = arg.data as string | undefined;
   switch (type) {
-    case SOCKET:
+    case WsParamtype.SOCKET:
       return (args) => args[0];
-    case PAYLOAD:
+    case WsParamtype.PAYLOAD:
       return property
         ? (args) => (args[1] as Record<string, unknown> | undefined)?.[property]
         : (args) => args[1];
-    case ACK:
+    case WsParamtype.ACK:
       return (args) => args.find((a) => typeof a === 'function');
     default:
       return undefined;
   }
-}
-
-function hasAny(list: unknown): boolean {
-  return Array.isArray(list) && list.length > 0;
-}
-
-const scanner = new MetadataScanner();
-
-function handlerNames(instance: object, message: string): string[] {
-  const prototype = Object.getPrototypeOf(instance);
-  return scanner.getAllMethodNames(prototype).filter((name) => {
-    const method = prototype[name];
-    return (
-      typeof method === 'function' &&
-      Reflect.getMetadata(MESSAGE_MAPPING_METADATA, method) !== undefined &&
-      Reflect.getMetadata(MESSAGE_METADATA, method) === message
-    );
-  });
 }

@@ -1,36 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import { isObservable } from 'rxjs';
+import { isObservable, type Observable } from 'rxjs';
 import type { Socket } from 'socket.io';
-import { SocketCallFrame, type SocketContextStorage } from '../context/socket-context.storage.js';
-import type { SocketErrors } from '../errors/socket-errors.js';
-import type { HandlerTimeout } from '../errors/handler-timeout.js';
-import type { FastHandler } from './direct-handlers.js';
+import { SocketCallFrame, SocketContextStorage } from '../context/socket-context.storage.js';
+import { SocketErrors } from '../errors/socket-errors.js';
+import { HandlerTimeout } from '../errors/handler-timeout.js';
+import { SocketIOConfig } from '../socket-io.config.js';
+import type { DirectHandler } from './direct-handlers.js';
 
 type Ack = (...args: unknown[]) => void;
 /** Nest's callback for a handler: guards, interceptors, pipes and filters around the method. */
 export type NestCallback = MessageMappingProperties['callback'];
 
+/** One event being answered: its client, its frame, and how the client wants the answer. */
+interface Call {
+  readonly socket: Socket;
+  readonly frame: SocketCallFrame;
+  readonly ack: Ack | undefined;
+  /** `@Ack()`: the handler acks by hand, its return value is not an ack. */
+  readonly manual: boolean;
+}
+
 /**
- * Runs one event's handler and answers the client: the return value becomes the ack (or an
- * emit, for `{ event, data }`), an error becomes the error reply. No rxjs unless the handler
- * itself returns an Observable. Counts the handlers in flight for a graceful shutdown.
+ * Runs one event's handler and answers the client. Whatever the handler gives (a value, a
+ * promise, an Observable, or a throw) is settled in one place, `settle`, which hands it once to
+ * the ack (or an emit, for `{ event, data }`) or to the error responder. No rxjs unless the
+ * handler itself returns an Observable. Counts the handlers in flight for a graceful shutdown.
  */
+@Injectable()
 export class EventDispatcher {
+  private readonly timeLimit?: HandlerTimeout;
   private busy = 0;
   private idle?: () => void;
   private draining?: Promise<void>;
 
   constructor(
-    private readonly storage: SocketContextStorage,
-    private readonly errors: SocketErrors,
-    private readonly timeLimit: HandlerTimeout | undefined,
-  ) {}
+    @Inject(SocketContextStorage) private readonly storage: SocketContextStorage,
+    @Inject(SocketErrors) private readonly errors: SocketErrors,
+    @Inject(SocketIOConfig) config: SocketIOConfig,
+  ) {
+    const { handlerTimeout } = config.options;
+    if (handlerTimeout) this.timeLimit = new HandlerTimeout(handlerTimeout);
+  }
 
   dispatch(
     socket: Socket,
     event: string,
     callback: NestCallback | undefined,
-    fast: FastHandler | undefined,
+    direct: DirectHandler | undefined,
     args: unknown[],
     manual: boolean,
   ): void {
@@ -39,39 +56,19 @@ export class EventDispatcher {
     // Several arguments reach the handler as an array, one as itself (Nest's convention).
     const data = args.length > 1 ? args : args[0];
     const frame = new SocketCallFrame(socket, event, args);
-    const storage = this.storage;
-    let pending: unknown;
+    const call: Call = { socket, frame, ack, manual };
+    let result: unknown;
     try {
       // The event name and the frame follow the ack, for @EventName() and @SocketSession().
-      pending = fast
-        ? storage.run(frame, () => fast(socket, data, ack, event, frame))
-        : storage.run(frame, () => (callback as Function)(data, ack, event, frame));
+      result = direct
+        ? this.storage.run(frame, () => direct(socket, data, ack, event, frame))
+        : this.storage.run(frame, () => (callback as Function)(data, ack, event, frame));
     } catch (err) {
-      // Only a direct call throws here (Nest's chain is async); error handlers see the client.
-      storage.run(frame, () => void this.errors.respond(err, socket, ack));
+      // Only a direct call throws here (Nest's chain is async).
+      this.fail(call, err);
       return;
     }
-    if (pending instanceof Promise) {
-      const settled = this.timeLimit ? this.timeLimit.race(pending) : pending;
-      this.busy++;
-      settled.then(
-        // Interceptors run when the Observable is subscribed: keep the frame for them.
-        (result) => {
-          this.settled();
-          if (isObservable(result))
-            storage.run(frame, () => this.reply(socket, result, ack, manual));
-          else this.reply(socket, result, ack, manual);
-        },
-        (err) => {
-          this.settled();
-          storage.run(frame, () => void this.errors.respond(err, socket, ack));
-        },
-      );
-    } else if (typeof pending === 'object' && pending !== null && isObservable(pending)) {
-      storage.run(frame, () => this.reply(socket, pending, ack, manual));
-    } else {
-      this.reply(socket, pending, ack, manual);
-    }
+    this.settle(call, result, true);
   }
 
   /** Resolves once no handler is in flight, or after `grace` ms. */
@@ -87,42 +84,69 @@ export class EventDispatcher {
     }));
   }
 
-  private settled(): void {
-    if (--this.busy === 0) this.idle?.();
-  }
-
-  private reply(socket: Socket, result: unknown, ack: Ack | undefined, manual: boolean): void {
-    if (result === undefined || result === null) return;
-    if (isObservable(result)) {
-      let first = true;
-      const subscription = result.subscribe({
-        next: (value) => {
-          if (!first) return;
-          first = false;
-          this.reply(socket, value, ack, manual);
-          queueMicrotask(() => subscription?.unsubscribe());
-        },
-        error: (err) => void this.errors.respond(err, socket, ack),
-      });
-      return;
-    }
+  /**
+   * The one place a handler's result is settled: a promise is awaited (within the time limit, for
+   * the handler's own), an Observable gives its first value, and the value that comes out is the
+   * answer; a rejection or an Observable's error is the error reply.
+   */
+  private settle(call: Call, result: unknown, fromHandler = false): void {
     if (result instanceof Promise) {
-      result.then(
-        (value) => this.reply(socket, value, ack, manual),
-        (err) => void this.errors.respond(err, socket, ack),
+      const limited = fromHandler && this.timeLimit ? this.timeLimit.race(result) : result;
+      this.busy++;
+      limited.then(
+        (value) => {
+          this.finished();
+          this.settle(call, value);
+        },
+        (err) => {
+          this.finished();
+          this.fail(call, err);
+        },
       );
       return;
     }
-    const response = result as { event?: unknown; data?: unknown };
+    if (typeof result === 'object' && result !== null && isObservable(result)) {
+      // Interceptors run when the Observable is subscribed: keep the frame for them.
+      this.storage.run(call.frame, () => this.firstValue(call, result));
+      return;
+    }
+    this.answer(call, result);
+  }
+
+  private firstValue(call: Call, result: Observable<unknown>): void {
+    let first = true;
+    const subscription = result.subscribe({
+      next: (value) => {
+        if (!first) return;
+        first = false;
+        this.settle(call, value);
+        queueMicrotask(() => subscription?.unsubscribe());
+      },
+      error: (err) => this.fail(call, err),
+    });
+  }
+
+  private answer(call: Call, value: unknown): void {
+    if (value === undefined || value === null) return;
+    const response = value as { event?: unknown; data?: unknown };
     try {
       if (typeof response === 'object' && response.event) {
-        socket.emit(String(response.event), response.data);
+        call.socket.emit(String(response.event), response.data);
         return;
       }
-      if (!manual && ack) ack(result);
+      if (!call.manual && call.ack) call.ack(value);
     } catch (err) {
       // A value the parser cannot encode (a cycle): an error reply, not an unhandled rejection.
-      void this.errors.respond(err, socket, ack);
+      this.fail(call, err);
     }
+  }
+
+  /** Error handlers see the client whose event failed. */
+  private fail(call: Call, err: unknown): void {
+    this.storage.run(call.frame, () => void this.errors.respond(err, call.socket, call.ack));
+  }
+
+  private finished(): void {
+    if (--this.busy === 0) this.idle?.();
   }
 }

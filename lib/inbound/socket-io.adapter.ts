@@ -1,168 +1,91 @@
-import type { LoggerService } from '@nestjs/common';
-import type { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { Inject, Injectable } from '@nestjs/common';
 import { AbstractWsAdapter, type MessageMappingProperties } from '@nestjs/websockets';
 import type { Observable } from 'rxjs';
-import { Server, type Namespace, type ServerOptions, type Socket } from 'socket.io';
-import { DEFAULT_PATH } from '../socket-io.constants.js';
-import { SocketCallFrame, type SocketContextStorage } from '../context/socket-context.storage.js';
-import type { SocketContext } from '../context/socket-context.js';
-import type { GatewayEntry, GatewayRegistry } from './gateway-registry.js';
+import { Server, type Namespace, type Socket } from 'socket.io';
+import { SocketCallFrame, SocketContextStorage } from '../context/socket-context.storage.js';
 import { setErrorResponder } from '../errors/socket-exception.filter.js';
 import { SocketErrors } from '../errors/socket-errors.js';
 import { ConnectionAdmission } from '../guards/connection-admission.js';
-import { LocalOnlyClients, type RemoteClients } from '../queue/remote-clients.js';
-import type { MessageQueue } from '../queue/message-queue.interface.js';
 import { RateLimit } from '../guards/rate-limit.js';
-import { HandlerTimeout } from '../errors/handler-timeout.js';
-import { FastHandlers } from './direct-handlers.js';
+import { SocketServers } from '../outbound/socket-servers.js';
+import { SocketIOConfig } from '../socket-io.config.js';
+import { DirectHandlers } from './direct-handlers.js';
 import { EventDispatcher } from './event-dispatcher.js';
-import { buildServerOptions } from './server-options.js';
-import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
+import { GatewayRegistry } from './gateway-registry.js';
 
 /** How long a shutdown waits for handlers in flight before it disconnects their clients. */
 const SHUTDOWN_GRACE = 3000;
-type Handler = MessageMappingProperties & { isAckHandledManually?: boolean };
-
-/** What the module hands the adapter. */
-export interface SocketIOAdapterDeps {
-  options: SocketIOModuleOptions;
-  httpAdapterHost: HttpAdapterHost;
-  moduleRef: ModuleRef;
-  storage: SocketContextStorage;
-  gateways: GatewayRegistry;
-  logger: LoggerService;
-  parser?: ServerOptions['parser'];
-  queue?: MessageQueue;
-  /** The application's SocketContext, handed to error handlers. */
-  socketContext: () => SocketContext;
-}
 
 /**
- * The gateway adapter: builds every gateway's Socket.IO server from the module options, admits
- * clients (guards, `handleConnection`) before they are accepted, and dispatches events to
- * handlers with no per-event rxjs pipeline. One per application.
+ * The gateway adapter, inbound only: it has `SocketServers` create each gateway's server,
+ * admits clients (guards, `handleConnection`) before they are accepted, and hands their events
+ * to the dispatcher. Everything that goes out (emits, rooms, shutdown) is `SocketServers`' job.
+ * One per application.
  */
-export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
-  readonly logger: LoggerService;
-  readonly path: string;
-  private readonly servers = new Map<string, Server>();
-  private readonly ownServers = new Set<Server>();
-  private readonly closed = new WeakSet<Server>();
+@Injectable()
+export class SocketIOAdapter extends AbstractWsAdapter {
   private readonly prepared = new WeakSet<Namespace>();
   private readonly handledEvents = new WeakMap<Namespace, Set<string>>();
-  private readonly gatewaysOf = new WeakMap<Namespace, GatewayEntry[]>();
-  private readonly silenced = new WeakSet<Socket>();
-  private readonly errors: SocketErrors;
-  private readonly admission: ConnectionAdmission;
-  private readonly dispatcher: EventDispatcher;
-  private remoteClients?: RemoteClients;
-  private disposed = false;
   /** Undefined unless the `rateLimit` option is set. */
   private readonly rateLimit?: RateLimit;
-  /** Direct calls for handlers that have no guards, interceptors, pipes or filters of their own. */
-  private readonly fast: FastHandlers;
 
-  constructor(private readonly deps: SocketIOAdapterDeps) {
+  constructor(
+    @Inject(SocketIOConfig) private readonly config: SocketIOConfig,
+    @Inject(SocketServers) private readonly servers: SocketServers,
+    @Inject(GatewayRegistry) private readonly gateways: GatewayRegistry,
+    @Inject(SocketErrors) private readonly errors: SocketErrors,
+    @Inject(ConnectionAdmission) private readonly admission: ConnectionAdmission,
+    @Inject(EventDispatcher) private readonly dispatcher: EventDispatcher,
+    @Inject(DirectHandlers) private readonly direct: DirectHandlers,
+    @Inject(SocketContextStorage) private readonly storage: SocketContextStorage,
+  ) {
     super();
-    this.logger = deps.logger;
-    this.path = deps.options.path ?? DEFAULT_PATH;
-    this.errors = new SocketErrors(
-      deps.logger,
-      deps.options.defaultErrorHandler,
-      deps.socketContext,
-      (socket) => this.gatewaysFor(socket.nsp).find((g) => g.errorHandler)?.errorHandler,
-    );
-    this.admission = new ConnectionAdmission({
-      options: deps.options,
-      moduleRef: deps.moduleRef,
-      errors: this.errors,
-      logger: deps.logger,
-      storage: deps.storage,
-    });
-    const { rateLimit, handlerTimeout } = deps.options;
-    if (rateLimit) this.rateLimit = new RateLimit(rateLimit, this.errors);
-    const timeLimit = handlerTimeout ? new HandlerTimeout(handlerTimeout) : undefined;
-    this.dispatcher = new EventDispatcher(deps.storage, this.errors, timeLimit);
-    this.fast = new FastHandlers(deps.moduleRef, () => deps.gateways.allStatic);
+    const { rateLimit } = config.options;
+    if (rateLimit) this.rateLimit = new RateLimit(rateLimit, errors);
+    servers.onClose(() => dispatcher.handlersDone(SHUTDOWN_GRACE));
   }
 
-  /** The server on the module's path, once created (undefined in emitter-only mode). */
-  get server(): Server | undefined {
-    return this.servers.get(`0:${this.path}`);
-  }
-
-  /** True when processes share clients through a message queue or a custom adapter. */
-  get hasMessageQueue(): boolean {
-    return this.deps.queue !== undefined || this.deps.options.adapter !== undefined;
-  }
-
-  /** Helpers for clients that another process serves. */
-  get remote(): RemoteClients {
-    if (this.remoteClients) return this.remoteClients;
-    const remote = this.deps.queue?.remoteClients(this.server) ?? new LocalOnlyClients();
-    // Kept only once bound to the server (or when there will never be one).
-    if (this.server || this.deps.options.emitterOnly) this.remoteClients = remote;
-    return remote;
-  }
-
-  /** An existing namespace of the main server; never creates one (that would open it to clients). */
-  namespace(name: string): Namespace | undefined {
-    return this.server?._nsps.get(name);
-  }
-
-  /** The broadcast operator of a namespace: the server's, or the emitter's in emitter-only mode. */
-  operator(name: string): unknown {
-    const emitter = this.deps.queue?.emitter;
-    if (this.deps.options.emitterOnly && emitter) return emitter(name);
-    const nsp = this.namespace(name);
-    if (nsp) return nsp;
-    if (!this.server) throw new Error('No Socket.IO server: is the application initialised?');
-    // A namespace without a gateway has no clients to reach, and must not be opened by an emit.
-    return emptyOperator;
-  }
-
-  /**
-   * Sends `emit` to a client being admitted once it is accepted (never if it is refused): the
-   * broadcasts made by guards and `handleConnection` miss it otherwise (see SocketService.emit).
-   */
-  afterAdmission(socket: Socket, emit: () => void): void {
-    this.admission.whenAccepted(socket, emit);
-  }
-
-  /** Skip the server's disconnect handlers for this socket (`disconnect({ silent: true })`). */
-  silence(socket: Socket): void {
-    this.silenced.add(socket);
+  /** The Socket.IO path of the module's server. */
+  get path(): string {
+    return this.config.path;
   }
 
   /** Creates the main server when no gateway did (so `SocketService` always works). */
   ensureServer(): void {
-    if (this.deps.options.emitterOnly || this.server || this.disposed) return;
-    if (!this.deps.httpAdapterHost.httpAdapter) return;
-    this.ownServers.add(this.createServer(0, {}));
+    if (this.config.options.emitterOnly || this.servers.server || this.servers.closing) return;
+    this.create(0, {});
   }
 
-  override create(port: number, options: Record<string, any> = {}): Server | Namespace {
+  /**
+   * The server of a gateway. For a gateway with a namespace Nest keeps the namespace as its
+   * "server" (as with its own IoAdapter), and hands it back to `bindClientConnect` and `close`.
+   */
+  override create(port: number, options: Record<string, unknown> = {}): Server {
     const { namespace, server, ...gatewayOptions } = options;
-    if (server && namespace) {
-      return this.prepareNamespace(server.of(namespace), port, gatewayOptions.path, namespace);
+    const path = (gatewayOptions.path as string | undefined) ?? this.config.path;
+    const root = (server as Server | undefined) ?? this.servers.open(port, gatewayOptions);
+    if (!this.prepared.has(root.of('/'))) {
+      setErrorResponder(root, this.errors);
+      this.prepare(root.of('/'), port, path, '/');
     }
-    const root = this.createServer(port, gatewayOptions);
-    return namespace
-      ? this.prepareNamespace(root.of(namespace), port, gatewayOptions.path, namespace)
-      : root;
+    if (!namespace) return root;
+    return this.prepare(root.of(namespace as string), port, path, namespace) as unknown as Server;
   }
 
   override bindClientConnect(nsp: Namespace, callback: (socket: Socket) => void): void {
-    if (!this.deps.options.alwaysConnect) {
+    // Nest has read the gateways' connection hooks by now (see GatewayRegistry).
+    if (!this.config.options.alwaysConnect) {
       nsp.on('connection', (socket: Socket) =>
-        this.deps.storage.run(new SocketCallFrame(socket), () => callback(socket)),
+        this.storage.run(new SocketCallFrame(socket), () => callback(socket)),
       );
       return;
     }
     nsp.on('connection', (socket: Socket) => {
       // Before Nest binds the handlers: events that arrive early wait for the decision.
-      this.admission.afterAccept(socket, this.gatewaysFor(socket.nsp), (s) => this.silence(s));
-      this.deps.storage.run(new SocketCallFrame(socket), () => callback(socket));
+      this.admission.afterAccept(socket, this.gateways.of(socket.nsp), (s) =>
+        this.servers.silence(s),
+      );
+      this.storage.run(new SocketCallFrame(socket), () => callback(socket));
     });
   }
 
@@ -172,111 +95,65 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
       const frame = new SocketCallFrame(socket);
       frame.roomsAtDisconnect = [...socket.rooms];
       socket.once('disconnect', (reason) => {
-        if (this.silenced.has(socket)) return;
-        this.deps.storage.run(frame, () => callback(reason));
+        if (this.servers.isSilenced(socket)) return;
+        this.storage.run(frame, () => callback(reason));
       });
     });
   }
 
   override bindMessageHandlers(
     socket: Socket,
-    handlers: Handler[],
+    handlers: (MessageMappingProperties & { isAckHandledManually?: boolean })[],
     _transform: (data: unknown) => Observable<unknown>,
   ): void {
     const handled = this.handledSet(socket.nsp);
     const admitting = this.admission.decision(socket);
     const dispatcher = this.dispatcher;
-    const gateways = this.gatewaysFor(socket.nsp);
+    const gateways = this.gateways.of(socket.nsp);
     for (const { message, callback, isAckHandledManually } of handlers) {
       const manual = isAckHandledManually === true;
-      const fast = this.fast.get(gateways, message);
+      const direct = this.direct.get(gateways, message);
       // With a direct handler, Nest's bound callback is not kept: one object less per connection.
-      const nest = fast ? undefined : callback;
+      const nest = direct ? undefined : callback;
+      const dispatch = (event: string, args: unknown[]) => {
+        if (!admitting) return dispatcher.dispatch(socket, event, nest, direct, args, manual);
+        void admitting.then(
+          (ok) => ok && dispatcher.dispatch(socket, event, nest, direct, args, manual),
+        );
+      };
       if (message === '*') {
         socket.onAny((event: string, ...args: unknown[]) => {
-          if (handled.has(event)) return;
-          if (admitting) {
-            void admitting.then(
-              (ok) => ok && dispatcher.dispatch(socket, event, nest, fast, args, manual),
-            );
-          } else dispatcher.dispatch(socket, event, nest, fast, args, manual);
+          if (!handled.has(event)) dispatch(event, args);
         });
         continue;
       }
       handled.add(message);
-      socket.on(message, (...args: unknown[]) => {
-        if (admitting) {
-          void admitting.then(
-            (ok) => ok && dispatcher.dispatch(socket, message, nest, fast, args, manual),
-          );
-        } else dispatcher.dispatch(socket, message, nest, fast, args, manual);
-      });
+      socket.on(message, (...args: unknown[]) => dispatch(message, args));
     }
   }
 
   override async close(server: Server | Namespace): Promise<void> {
-    if (server instanceof Server) await this.closeServer(server);
+    if (server instanceof Server) await this.servers.close(server);
   }
 
   override async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
-    await Promise.all([...this.servers.values()].map((s) => this.closeServer(s)));
-    await this.deps.queue?.close();
+    await this.servers.dispose();
   }
 
-  /** Disconnects every client and closes every server (`SocketService.stop()`). */
-  async stopServing(): Promise<void> {
-    await Promise.all([...this.servers.values()].map((s) => this.closeServer(s)));
-  }
-
-  private createServer(port: number, gatewayOptions: Record<string, any>): Server {
-    const path: string = gatewayOptions.path ?? this.path;
-    const key = `${port}:${path}`;
-    const existing = this.servers.get(key);
-    if (existing) return existing;
-    const options = buildServerOptions(this.deps.options, this.deps.parser, path, gatewayOptions);
-    const httpServer =
-      port === 0 ? this.deps.httpAdapterHost.httpAdapter?.getHttpServer() : undefined;
-    if (port === 0 && !httpServer) {
-      throw new Error(
-        'SocketIOModule needs an HTTP application (NestFactory.create) to attach to; use emitterOnly: true in a worker',
-      );
-    }
-    const server = httpServer ? new Server(httpServer, options) : new Server(port, options);
-    const adapter = this.deps.options.adapter ?? this.deps.queue?.adapter;
-    if (adapter) server.adapter(adapter as ServerOptions['adapter']);
-    setErrorResponder(server, this.errors);
-    this.servers.set(key, server);
-    this.prepareNamespace(server.of('/'), port, path, '/');
-    return server;
-  }
-
-  private prepareNamespace(
-    nsp: Namespace,
-    port: number,
-    path: string | undefined,
-    namespace: unknown,
-  ): Namespace {
+  private prepare(nsp: Namespace, port: number, path: string, namespace: unknown): Namespace {
     if (this.prepared.has(nsp)) return nsp;
     this.prepared.add(nsp);
-    const gateways = this.deps.gateways.find(port, path ?? this.path, this.path, namespace);
-    this.gatewaysOf.set(nsp, gateways);
+    const gateways = this.gateways.find(port, path, namespace);
+    this.gateways.serve(nsp, gateways);
     this.rateLimit?.install(nsp);
-    if (!this.deps.options.alwaysConnect) {
+    if (!this.config.options.alwaysConnect) {
       nsp.use((socket, next) => {
         // Children of a dynamic namespace share their parent's gateways.
-        if (socket.nsp !== nsp && !this.gatewaysOf.has(socket.nsp)) {
-          this.gatewaysOf.set(socket.nsp, gateways);
-        }
+        if (socket.nsp !== nsp) this.gateways.serve(socket.nsp, gateways);
         this.admission.beforeAccept(socket, gateways, next);
       });
     }
     return nsp;
-  }
-
-  private gatewaysFor(nsp: Namespace): GatewayEntry[] {
-    return this.gatewaysOf.get(nsp) ?? [];
   }
 
   private handledSet(nsp: Namespace): Set<string> {
@@ -284,47 +161,4 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     if (!set) this.handledEvents.set(nsp, (set = new Set()));
     return set;
   }
-
-  private async closeServer(server: Server): Promise<void> {
-    if (this.closed.has(server)) return;
-    this.closed.add(server);
-    // Graceful: refuse new clients first, let the handlers in flight answer, then disconnect.
-    if (server.engine) {
-      server.engine.opts.allowRequest = (_req, refuse) => refuse('Server shutting down', false);
-    }
-    await this.dispatcher.handlersDone(SHUTDOWN_GRACE);
-    // As socket.io's own close(), except that Nest's HTTP server is left for Nest to close.
-    // Clients see their transport close and reconnect (to another instance, when there is one).
-    await Promise.allSettled(
-      [...server._nsps.values()].map(async (nsp) => {
-        for (const socket of nsp.sockets.values()) {
-          (socket as unknown as { _onclose(reason: string): void })._onclose(
-            'server shutting down',
-          );
-        }
-        await nsp.adapter.close();
-      }),
-    );
-    server.engine?.close();
-    const standalone =
-      server.httpServer &&
-      server.httpServer !== this.deps.httpAdapterHost.httpAdapter?.getHttpServer();
-    if (standalone) await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
-  }
 }
-
-const noop = () => emptyOperator;
-/** The operator of a namespace that does not exist here: it has no clients to reach. */
-const emptyOperator = {
-  to: noop,
-  in: noop,
-  except: noop,
-  compress: noop,
-  get volatile() {
-    return emptyOperator;
-  },
-  emit: () => true,
-  socketsJoin: () => undefined,
-  socketsLeave: () => undefined,
-  disconnectSockets: () => undefined,
-};

@@ -1,11 +1,13 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { DefaultEventsMap, Server, Socket } from 'socket.io';
 import { DEFAULT_CALL_TIMEOUT } from '../socket-io.constants.js';
-import { SocketIOAdapter } from '../inbound/socket-io.adapter.js';
+import type { BroadcastOperator } from '../interfaces/broadcast-operator.interface.js';
+import { SocketServers } from './socket-servers.js';
 import { SocketContextStorage, type SocketCallFrame } from '../context/socket-context.storage.js';
 import { TimeoutError } from '../errors/timeout.error.js';
 import { UnknownClientError } from '../errors/unknown-client.error.js';
 import { BackgroundTasks } from './background-tasks.js';
+import { SocketIOConfig } from '../socket-io.config.js';
 import type {
   BackgroundTask,
   CallOptions,
@@ -18,18 +20,6 @@ type EmitArgs<Map extends EventsMap, Ev extends keyof Map> = [
   data?: Parameters<Map[Ev]>[0],
   options?: EmitOptions,
 ];
-
-/** The subset of a broadcast operator (socket.io's or an emitter's) that emits use. */
-interface Operator {
-  to(room: string | string[]): Operator;
-  except(room: string | string[]): Operator;
-  compress(compress: boolean): Operator;
-  readonly volatile: Operator;
-  emit(event: string, ...args: unknown[]): unknown;
-  socketsJoin(room: string | string[]): void;
-  socketsLeave(room: string | string[]): void;
-  disconnectSockets(close?: boolean): void;
-}
 
 /**
  * Emits, calls clients, manages rooms and runs background tasks from anywhere: a gateway, an
@@ -46,10 +36,11 @@ export class SocketService<
   private readonly tasks: BackgroundTasks;
 
   constructor(
-    @Inject(SocketIOAdapter) private readonly host: SocketIOAdapter,
-    private readonly storage: SocketContextStorage,
+    @Inject(SocketServers) private readonly host: SocketServers,
+    @Inject(SocketContextStorage) private readonly storage: SocketContextStorage,
+    @Inject(SocketIOConfig) config: SocketIOConfig,
   ) {
-    this.tasks = new BackgroundTasks(storage, host.logger);
+    this.tasks = new BackgroundTasks(storage, config.logger);
   }
 
   /** The Socket.IO server of the module's path (not available with `emitterOnly`). */
@@ -221,7 +212,7 @@ export class SocketService<
    */
   async stop(): Promise<void> {
     await this.tasks.drain();
-    await this.host.stopServing();
+    await this.host.stop();
   }
 
   /** @internal Nest lifecycle: background tasks are aborted and awaited when the app closes. */
@@ -247,11 +238,11 @@ export class SocketService<
       targets.some((t) => t === socket.id || socket.rooms.has(t));
     if (options.to !== undefined && !inAny(([] as string[]).concat(options.to))) return;
     if (inAny(skip)) return;
-    this.host.afterAdmission(socket, () => socket.emit(event, ...args));
+    this.host.whenAccepted(socket, () => socket.emit(event, ...args));
   }
 
-  private operator(namespace: string): Operator {
-    return this.host.operator(namespace) as unknown as Operator;
+  private operator(namespace: string): BroadcastOperator {
+    return this.host.operator(namespace);
   }
 
   private namespaceOf(namespace: string | undefined): string {

@@ -1,7 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Namespace, Server } from 'socket.io';
 import { UnknownClientError } from '../errors/unknown-client.error.js';
+import type { MessageQueue } from './message-queue.interface.js';
 import type { RemoteClients } from './remote-clients.js';
+
+/** The `MessageQueue` of servers joined by a cluster adapter (any adapter with `fetchSockets`). */
+export function clusterQueue(adapter: unknown, close: () => Promise<void>): MessageQueue {
+  return { adapter, remoteClients: (server) => new ClusterClients(server), close };
+}
 
 /** How long a room change may take to show on the process that serves the client. */
 const SETTLE_TIMEOUT = 5000;

@@ -67,7 +67,7 @@ describe('validateSocketIOOptions', () => {
     ['alwaysConnect', 'true', 'must be a boolean'],
     ['session', {}, 'must be a function'],
     ['connectionGuards', ['Guard'], 'must be a list of guard classes or instances'],
-    ['messageQueue', 'amqp://x', 'must be a redis://, rediss:// or postgres:// URL'],
+    ['messageQueue', 'amqp://x', 'must be a redis://, rediss://, postgres:// or postgresql:// URL'],
     ['messageQueue', { type: 'kafka', url: 'x' }, "type must be 'redis'"],
     ['channel', '', 'must be a non-empty string'],
     ['defaultErrorHandler', 'handler', 'must be a function'],
