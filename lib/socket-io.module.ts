@@ -33,9 +33,10 @@ async function createGatewayRegistry(
   discovery: DiscoveryService,
   config: SocketIOConfig,
 ): Promise<GatewayRegistry> {
-  await checkProductionSafety(config.options, config.logger, discovery);
-  if (config.options.manageSession === false) applySessionInterceptor(discovery);
-  return new GatewayRegistry(discovery, config);
+  const gateways = new GatewayRegistry(discovery, config);
+  await checkProductionSafety(config.options, config.logger, gateways.corsOptions());
+  if (config.options.manageSession === false) applySessionInterceptor(gateways.gatewayClasses());
+  return gateways;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-optio
 import { sessionHandshake } from '../session/session-source.js';
 import { SocketCallFrame, type SocketContextStorage } from '../context/socket-context.storage.js';
 import type { SocketServers } from '../outbound/socket-servers.js';
+import { holdPackets } from '../internals/socket-io.internals.js';
 import { ConnectionExecutionContext } from './connection-context.js';
 
 type GuardRef = CanActivate | Type<CanActivate>;
@@ -164,22 +165,4 @@ export class ConnectionAdmission {
     }
     return instance;
   }
-}
-
-/** Holds the packets written to one socket until the admission decision. */
-function holdPackets(socket: Socket): { release(): void; drop(): void } {
-  const target = socket as unknown as { packet(...args: unknown[]): void };
-  const held: unknown[][] = [];
-  // An own property shadows Socket.prototype.packet; deleting it restores the original.
-  target.packet = (...args: unknown[]) => void held.push(args);
-  const restore = () => delete (target as { packet?: unknown }).packet;
-  return {
-    release() {
-      restore();
-      for (const args of held) target.packet(...args);
-    },
-    drop() {
-      restore();
-    },
-  };
 }

@@ -6,6 +6,7 @@ import { CONNECTION_GUARDS_METADATA } from '../guards/use-connection-guards.deco
 import { ON_SOCKET_ERROR_METADATA } from '../errors/on-socket-error.decorator.js';
 import { socketExceptionFilter } from '../errors/socket-exception.filter.js';
 import type { SocketErrorHandler } from '../interfaces/socket-io-module-options.interface.js';
+import type { GatewayCors } from '../guards/production-safety.check.js';
 import {
   EXCEPTION_FILTERS_METADATA,
   GATEWAY_METADATA,
@@ -110,7 +111,7 @@ export class GatewayRegistry {
     return this.gatewayWrappers().every((w) => w.isDependencyTreeStatic?.() !== false);
   }
 
-  /** Every gateway class, with the options of its `@WebSocketGateway()`. */
+  /** Every gateway class. */
   gatewayClasses(): Type[] {
     return this.gatewayWrappers().map((w) => w.metatype as Type);
   }
@@ -118,6 +119,16 @@ export class GatewayRegistry {
   /** The `@WebSocketGateway()` options of a gateway class. */
   optionsOf(metatype: Type): Record<string, unknown> {
     return Reflect.getMetadata(GATEWAY_OPTIONS, metatype) ?? {};
+  }
+
+  /** The gateways that set a `cors` option of their own. */
+  corsOptions(): GatewayCors[] {
+    return this.gatewayClasses()
+      .map((metatype) => ({
+        name: metatype.name || 'gateway',
+        cors: this.optionsOf(metatype).cors,
+      }))
+      .filter((gateway) => gateway.cors !== undefined);
   }
 
   /** The gateways of a port, path and namespace. */

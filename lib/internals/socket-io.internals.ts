@@ -1,4 +1,4 @@
-import type { Namespace, Server } from 'socket.io';
+import type { Namespace, Server, Socket } from 'socket.io';
 
 /**
  * Every private or undocumented detail of socket.io this package relies on, in one place;
@@ -33,4 +33,25 @@ export async function closeServer(server: Server, sharedHttpServer: unknown): Pr
   } finally {
     server.httpServer = shared;
   }
+}
+
+/**
+ * Holds the packets written to one socket (`Socket.prototype.packet`, private, which every emit
+ * to the socket goes through) until `release()` sends them or `drop()` discards them.
+ */
+export function holdPackets(socket: Socket): { release(): void; drop(): void } {
+  const target = socket as unknown as { packet(...args: unknown[]): void };
+  const held: unknown[][] = [];
+  // An own property shadows Socket.prototype.packet; deleting it restores the original.
+  target.packet = (...args: unknown[]) => void held.push(args);
+  const restore = () => delete (target as { packet?: unknown }).packet;
+  return {
+    release() {
+      restore();
+      for (const args of held) target.packet(...args);
+    },
+    drop() {
+      restore();
+    },
+  };
 }

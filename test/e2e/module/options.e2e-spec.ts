@@ -10,7 +10,7 @@ import msgpackParser from 'socket.io-msgpack-parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SocketIOModule, SocketService, type SocketIOModuleOptions } from 'nest-socketio';
 import { client, closeClients, connect, next, startApp } from '../../support/app.js';
-import { connectError, disconnected } from '../../support/foundation.js';
+import { connectError, disconnected } from '../../support/client-events.js';
 
 @WebSocketGateway()
 class EchoGateway {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { corsServerOptions, originPolicy } from '../../lib/guards/origin-check.js';
+import { corsServerOptions, originPolicy } from '../../../lib/guards/origin-check.js';
 
 const request = (host: string, origin?: string) =>
   ({ headers: { host, ...(origin === undefined ? {} : { origin }) } }) as IncomingMessage;

@@ -7,7 +7,7 @@ import {
   checkSocketIOInstall,
   defaultRequesters,
   findSocketIOCopies,
-} from '../../lib/guards/install-check.js';
+} from '../../../lib/guards/install-check.js';
 
 const roots: string[] = [];
 

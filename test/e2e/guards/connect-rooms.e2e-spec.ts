@@ -7,7 +7,7 @@ import {
   SocketIOModule,
   SocketService,
 } from 'nest-socketio';
-import { client, closeClients, connect, next, startApp } from '../support/app.js';
+import { client, closeClients, connect, next, startApp } from '../../support/app.js';
 
 @WebSocketGateway()
 class LobbyGateway {

@@ -3,7 +3,7 @@ import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websock
 import { afterEach, describe, expect, it } from 'vitest';
 import { SocketIOModule, SocketService } from 'nest-socketio';
 import { client, closeClients, connect, next, startApp } from '../../support/app.js';
-import { connectError, disconnected } from '../../support/foundation.js';
+import { connectError, disconnected } from '../../support/client-events.js';
 
 @WebSocketGateway()
 class EchoGateway {

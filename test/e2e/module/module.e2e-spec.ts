@@ -10,7 +10,7 @@ import {
   type SocketIOOptionsFactory,
 } from 'nest-socketio';
 import { client, closeClients, connect, next, startApp } from '../../support/app.js';
-import { connectError } from '../../support/foundation.js';
+import { connectError } from '../../support/client-events.js';
 
 @WebSocketGateway()
 class EchoGateway {

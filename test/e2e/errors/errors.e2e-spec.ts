@@ -35,7 +35,7 @@ import {
   type SocketErrorHandler,
 } from 'nest-socketio';
 import { closeClients, connect, next, startApp } from '../../support/app.js';
-import { deferred } from '../../support/foundation.js';
+import { deferred } from '../../support/client-events.js';
 
 class ChatMessageDto {
   @IsString()

@@ -3,7 +3,7 @@ import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websock
 import type { Socket } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SocketIOModule, UseConnectionGuards } from 'nest-socketio';
-import { client, closeClients, connect, next, startApp } from '../support/app.js';
+import { client, closeClients, connect, next, startApp } from '../../support/app.js';
 
 @Injectable()
 class TokenGuard implements CanActivate {

@@ -17,7 +17,7 @@ import {
   SocketSession,
 } from 'nest-socketio';
 import { client, closeClients, connect, next, startApp } from '../../support/app.js';
-import { connectError, deferred, disconnected, recordEvents } from '../../support/foundation.js';
+import { connectError, deferred, disconnected, recordEvents } from '../../support/client-events.js';
 
 @Injectable()
 class Third {

@@ -3,7 +3,7 @@ import { UnsafeConfigurationError } from 'nest-socketio';
 import {
   checkProductionSafety,
   findUnsafeSettings,
-} from '../../lib/guards/production-safety.check.js';
+} from '../../../lib/guards/production-safety.check.js';
 
 const silent = { log() {}, error() {}, warn() {} };
 const production = (isClusterWorker: boolean, env: Record<string, string> = {}) => ({

@@ -7,7 +7,7 @@ import {
 import { WsException } from '@nestjs/websockets';
 import { describe, expect, it } from 'vitest';
 import { ConnectionRefusedError, SocketError, TimeoutError } from 'nest-socketio';
-import { toErrorReply } from '../../lib/errors/error-reply.js';
+import { toErrorReply } from '../../../lib/errors/error-reply.js';
 
 describe('toErrorReply', () => {
   it('an HttpException keeps its status and message', () => {

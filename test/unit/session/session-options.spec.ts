@@ -1,7 +1,7 @@
 import session from 'express-session';
 import { describe, expect, it } from 'vitest';
 import { InvalidSocketIOOptionError } from 'nest-socketio';
-import { checkSessionOptions, sessionStoreOf } from '../../lib/session/session-options.js';
+import { checkSessionOptions, sessionStoreOf } from '../../../lib/session/session-options.js';
 
 describe('session options', () => {
   it('refuses manageSession: false without a session middleware, naming the option', () => {

@@ -2,6 +2,7 @@ import {
   ForbiddenException,
   Injectable,
   ParseIntPipe,
+  SetMetadata,
   UseGuards,
   UseInterceptors,
   ValidationPipe,
@@ -334,6 +335,99 @@ describe('direct dispatch with global enhancers', () => {
       expect(await c.timeout(4000).emitWithAck('named', { name: 5 })).toEqual({
         error: { status: 400, message: ['name must be a string'] },
       });
+    } finally {
+      closeClients();
+      await app.close();
+    }
+  });
+});
+
+/** Order of the ack and of an emit the handler queued: direct calls ack first, Nest's chain later. */
+async function ackAndQueued(url: string, event: string): Promise<string[]> {
+  const c = await connect(url);
+  const order: string[] = [];
+  const later = new Promise<void>((resolve) =>
+    c.once('later', () => {
+      order.push('later');
+      resolve();
+    }),
+  );
+  const acked = new Promise<void>((resolve) =>
+    c.timeout(4000).emit(event, (_err: unknown, value: string) => {
+      order.push(value);
+      resolve();
+    }),
+  );
+  await Promise.all([later, acked]);
+  return order;
+}
+
+/** Metadata no part of the package knows (a decorator of the user's, or one a future Nest adds). */
+const Tagged = (): MethodDecorator & ClassDecorator => SetMetadata('app:tag', 'x');
+
+@WebSocketGateway({ namespace: '/closed' })
+class FailClosedGateway {
+  @SubscribeMessage('plain')
+  plain(@ConnectedSocket() client: Socket) {
+    queueMicrotask(() => client.emit('later'));
+    return 'ack';
+  }
+
+  @Tagged()
+  @SubscribeMessage('tagged')
+  tagged(@ConnectedSocket() client: Socket) {
+    queueMicrotask(() => client.emit('later'));
+    return 'ack';
+  }
+}
+
+@Tagged()
+@WebSocketGateway({ namespace: '/tagged-class' })
+class TaggedClassGateway {
+  @SubscribeMessage('plain')
+  plain(@ConnectedSocket() client: Socket) {
+    queueMicrotask(() => client.emit('later'));
+    return 'ack';
+  }
+}
+
+describe('direct dispatch fails closed', () => {
+  let app: INestApplication;
+  let url: string;
+
+  beforeAll(async () => {
+    ({ app, url } = await startApp({
+      imports: [SocketIOModule.forRoot()],
+      providers: [FailClosedGateway, TaggedClassGateway],
+    }));
+  });
+
+  afterAll(async () => {
+    closeClients();
+    await app?.close();
+  });
+
+  it('calls a handler with only known metadata directly (its ack comes first)', async () => {
+    expect(await ackAndQueued(`${url}/closed`, 'plain')).toEqual(['ack', 'later']);
+  });
+
+  it('leaves a handler with a metadata key it does not know to Nest', async () => {
+    expect(await ackAndQueued(`${url}/closed`, 'tagged')).toEqual(['later', 'ack']);
+  });
+
+  it('leaves every handler of a class with a metadata key it does not know to Nest', async () => {
+    expect(await ackAndQueued(`${url}/tagged-class`, 'plain')).toEqual(['later', 'ack']);
+  });
+});
+
+describe('directDispatch: false', () => {
+  it("sends every handler through Nest's chain", async () => {
+    const { app, url } = await startApp({
+      imports: [SocketIOModule.forRoot({ directDispatch: false })],
+      providers: [FailClosedGateway],
+    });
+    try {
+      expect(await ackAndQueued(`${url}/closed`, 'plain')).toEqual(['later', 'ack']);
     } finally {
       closeClients();
       await app.close();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidSocketIOOptionError } from 'nest-socketio';
-import { validateSocketIOOptions } from '../../lib/socket-io.options.js';
+import { validateSocketIOOptions } from '../../../lib/socket-io.options.js';
 
 class AllowAll {
   canActivate() {

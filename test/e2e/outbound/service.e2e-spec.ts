@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SocketIOModule, SocketService, TimeoutError, UnknownClientError } from 'nest-socketio';
 import { closeClients, connect, next } from '../../support/app.js';
 import { startApp } from '../../support/app.js';
-import { disconnected, nextArgs, recordEvents } from '../../support/foundation.js';
+import { disconnected, nextArgs, recordEvents } from '../../support/client-events.js';
 
 const disconnects: string[] = [];
 
