@@ -234,17 +234,7 @@ describe('direct dispatch of handlers without enhancers', () => {
   });
 
   it('acks a synchronous handler at once, before work it queued (no promise chain)', async () => {
-    const c = await connect(url);
-    const order: string[] = [];
-    const later = new Promise<void>((resolve) =>
-      c.once('later', () => {
-        order.push('later');
-        resolve();
-      }),
-    );
-    c.timeout(4000).emit('ordered', (_err: unknown, value: string) => order.push(value));
-    await later;
-    expect(order).toEqual(['ack', 'later']);
+    expect(await ackAndQueued(url, 'ordered')).toEqual(['ack', 'later']);
   });
 
   it('lets @Ack() answer by hand and ignores the return value', async () => {

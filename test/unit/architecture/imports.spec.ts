@@ -62,7 +62,7 @@ function circles(graph: Map<string, string[]>): string[][] {
       onStack.delete(w);
       component.push(w);
     } while (w !== v);
-    if (component.length > 1 || (graph.get(v) ?? []).includes(v)) found.push(component.sort());
+    if (component.length > 1 || (graph.get(v) ?? []).includes(v)) found.push(component.toSorted());
   };
   for (const v of graph.keys()) if (!index.has(v)) visit(v);
   return found;
@@ -74,7 +74,9 @@ function reachable(graph: Map<string, string[]>, from: string): Set<string> {
   while (todo.length) {
     const file = todo.pop()!;
     for (const next of graph.get(file) ?? []) {
-      if (!seen.has(next)) (todo.push(next), seen.add(next));
+      if (seen.has(next)) continue;
+      seen.add(next);
+      todo.push(next);
     }
   }
   return seen;
