@@ -20,7 +20,7 @@ class FailingGateway {
   }
 }
 
-let app: INestApplication | undefined;
+let running: INestApplication | undefined;
 
 async function start(
   override: (builder: ReturnType<typeof Test.createTestingModule>) => void,
@@ -30,15 +30,16 @@ async function start(
     providers: [FailingGateway],
   });
   override(builder);
-  app = (await builder.compile()).createNestApplication({ logger: false });
+  const app = (await builder.compile()).createNestApplication({ logger: false });
+  running = app;
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }
 
 afterEach(async () => {
   closeClients();
-  await app?.close();
-  app = undefined;
+  await running?.close();
+  running = undefined;
 });
 
 describe("the module's providers", () => {
