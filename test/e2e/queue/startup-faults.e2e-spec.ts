@@ -1,7 +1,7 @@
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import { SocketIOModule, type SocketIOModuleOptions } from 'nest-socketio';
-import { freePort } from '../../support/queue-cluster.js';
+import { freePort } from '../../support/services.js';
 
 /** Starts an app with these options and returns its start-up error message. */
 async function startupError(options: SocketIOModuleOptions): Promise<string> {
