@@ -8,7 +8,7 @@ import { queueEndpoint } from './queue-endpoint.js';
 import { LocalOnlyClients } from './remote-clients.js';
 
 /** The queue of a single process: socket.io's in-memory adapter, and no other process to ask. */
-export function inMemoryQueue(): MessageQueue {
+function inMemoryQueue(): MessageQueue {
   return { remoteClients: () => new LocalOnlyClients(), close: async () => {} };
 }
 
