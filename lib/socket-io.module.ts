@@ -28,7 +28,7 @@ import { SocketService } from './socket.service.js';
 import { loadParser } from './socket-io.parser.js';
 import { createMessageQueue } from './queue/create-message-queue.js';
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
-import { checkSocketIOInstall } from './guards/install-check.js';
+import { checkSocketIOInstall, processProbe } from './guards/install-check.js';
 import { checkProductionSafety } from './guards/production-safety.check.js';
 import { checkSessionOptions } from './session/session-options.js';
 import { applySessionInterceptor } from './session/session.interceptor.js';
@@ -51,7 +51,7 @@ async function createAdapter(
 ): Promise<SocketIOAdapter> {
   const options = validateSocketIOOptions(stripExtras(rawOptions));
   const logger = loggerFrom(options.logger);
-  checkSocketIOInstall();
+  checkSocketIOInstall(processProbe((message) => logger.debug?.(message)));
   checkSessionOptions(options);
   await checkProductionSafety(options, logger, discovery);
   if (options.manageSession === false) applySessionInterceptor(discovery);
