@@ -22,7 +22,7 @@ interface Run {
 
 function run(command: string, args: string[], cwd: string, path?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, CI: 'true' };
+    const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true' };
     if (path) env.PATH = `${path}:${env.PATH}`;
     const child = spawn(command, args, { cwd, env });
     let output = '';
