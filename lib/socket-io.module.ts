@@ -28,6 +28,7 @@ import { SocketService } from './socket.service.js';
 import { loadParser } from './socket-io.parser.js';
 import { createMessageQueue } from './queue/create-message-queue.js';
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
+import { warnIfAdapterReplaced } from './adapter-replaced.check.js';
 import { checkSocketIOInstall, processProbe } from './guards/install-check.js';
 import { checkProductionSafety } from './guards/production-safety.check.js';
 import { checkSessionOptions } from './session/session-options.js';
@@ -113,7 +114,10 @@ export class SocketIOModule
   extends ConfigurableSocketIOModule
   implements OnModuleInit, OnApplicationShutdown
 {
-  constructor(private readonly adapter: SocketIOAdapter) {
+  constructor(
+    private readonly adapter: SocketIOAdapter,
+    private readonly appConfig: ApplicationConfig,
+  ) {
     super();
   }
 
@@ -129,6 +133,7 @@ export class SocketIOModule
 
   /** After Nest connected the gateways: make sure a server exists even without any gateway. */
   onModuleInit(): void {
+    if (warnIfAdapterReplaced(this.appConfig, this.adapter, this.adapter.logger)) return;
     this.adapter.ensureServer();
   }
 

@@ -34,6 +34,7 @@ export interface SocketIOInstallProbe {
 
 const require = createRequire(import.meta.url);
 const SOCKET_IO_DIR = `${sep}node_modules${sep}socket.io${sep}`;
+const PLATFORM_DIR = `${sep}@nestjs${sep}platform-socket.io${sep}`;
 
 function resolveFrom(request: string, from: string): string | undefined {
   try {
@@ -111,8 +112,11 @@ export function checkSocketIOInstall(probe: SocketIOInstallProbe = processProbe(
     );
   }
   if (copies.length > 1) {
+    const viaPlatform = copies.some((c) => c.path.includes(PLATFORM_DIR))
+      ? `\n@nestjs/platform-socket.io loaded its own copy: SocketIOModule does not need it, so an app.useWebSocketAdapter(new IoAdapter(app)) or other import of it can go.`
+      : '';
     throw new IncompatibleSocketIOError(
-      `Two copies of socket.io are loaded in this process, which breaks instanceof checks and adapters in confusing ways:\n${list}\nMake every package load one socket.io: npm ls socket.io shows who depends on which; npm dedupe or an "overrides" entry in package.json fixes it.`,
+      `Two copies of socket.io are loaded in this process, which breaks instanceof checks and adapters in confusing ways:\n${list}${viaPlatform}\nMake every package load one socket.io: npm ls socket.io shows who depends on which; npm dedupe or an "overrides" entry in package.json fixes it.`,
       copies,
     );
   }

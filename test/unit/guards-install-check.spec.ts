@@ -108,6 +108,7 @@ describe('the incompatible-install check', () => {
       `${join(root, 'node_modules/@nestjs/platform-socket.io/node_modules/socket.io')} (socket.io 4.8.3)`,
     );
     expect(error.message).toContain('npm ls socket.io');
+    expect(error.message).toContain('@nestjs/platform-socket.io loaded its own copy');
     expect(error.copies.map((c) => c.version).toSorted()).toEqual(['4.8.3', '4.8.4']);
   });
 
