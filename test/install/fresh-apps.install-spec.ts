@@ -57,6 +57,14 @@ export function readmeQuickStart(text: string): string {
   return block[1]!;
 }
 
+/** The README's jest-in-CommonJS package.json entries ("scripts" and "jest"). */
+export function readmeJestRecipe(text: string): Record<string, unknown> {
+  const section = text.slice(text.indexOf('**jest in a CommonJS app.**'));
+  const block = /```json\n([\s\S]*?)```/.exec(section);
+  if (!block) throw new Error('README: no jest recipe');
+  return JSON.parse(`{${block[1]}}`);
+}
+
 interface Prepared {
   dir: string;
   error?: Error;
@@ -147,7 +155,7 @@ async function installNode24(work: string): Promise<string> {
 
 const work = mkdtempSync(join(tmpdir(), 'nest-socketio-fresh-'));
 let jestPath: string | undefined;
-const apps = freshApps(readmeQuickStart(readme));
+const apps = freshApps(readmeQuickStart(readme), readmeJestRecipe(readme));
 const prepared = new Map<string, Prepared>();
 
 beforeAll(async () => {

@@ -86,8 +86,8 @@ describe('ChatGateway', () => {
 });
 `;
 
-/** The four apps; `appModule` is the README's quick start. */
-export function freshApps(appModule: string): FreshApp[] {
+/** The four apps; `appModule` is the README's quick start, `jestRecipe` its jest-in-CommonJS entries. */
+export function freshApps(appModule: string, jestRecipe: Record<string, unknown>): FreshApp[] {
   const esm: FreshApp = {
     name: 'nest12-esm',
     nest: 12,
@@ -113,7 +113,7 @@ export function freshApps(appModule: string): FreshApp[] {
       'package.json': json({
         name: 'nest12-cjs',
         private: true,
-        scripts: { test: 'node --experimental-vm-modules ./node_modules/jest/bin/jest.js' },
+        ...jestRecipe,
         dependencies: nestDeps(12, 'express'),
         devDependencies: {
           '@nestjs/testing': '^12.0.0',
@@ -123,13 +123,6 @@ export function freshApps(appModule: string): FreshApp[] {
           'socket.io-client': '^4.8.0',
           'ts-jest': '^29.4.0',
           typescript: '^6.0.2',
-        },
-        jest: {
-          moduleFileExtensions: ['js', 'json', 'ts'],
-          rootDir: '.',
-          testRegex: '.*\\.spec\\.ts$',
-          transform: { '^.+\\.(t|j)s$': 'ts-jest' },
-          testEnvironment: 'node',
         },
       }),
       'tsconfig.json': json({
