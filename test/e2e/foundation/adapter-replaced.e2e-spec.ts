@@ -68,6 +68,7 @@ afterEach(async () => {
 
 async function start(logger: LoggerService, replace: boolean): Promise<string> {
   @Module({ imports: [SocketIOModule.forRoot({ logger })], providers: [EchoGateway] })
+  // oxlint-disable-next-line typescript/no-extraneous-class -- a Nest module is a decorated empty class
   class AppModule {}
   const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
   apps.push(app);
