@@ -1,4 +1,9 @@
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { brotliDecompressSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** System browsers tried in order; `CHROMIUM_PATH` names another one. */
@@ -17,7 +22,11 @@ export const ARTIFACTS_DIR = 'test-artifacts';
  * that the `@sparticuz/chromium` devDependency ships inside its npm tarball (unpacked once into
  * the temporary folder), so `npm install && npm test` needs no manual step.
  */
-export async function chromiumExecutable(): Promise<{ path: string; source: string }> {
+export async function chromiumExecutable(): Promise<{
+  path: string;
+  source: string;
+  env?: Record<string, string>;
+}> {
   const configured = process.env.CHROMIUM_PATH;
   if (configured) {
     if (!existsSync(configured)) {
@@ -29,7 +38,8 @@ export async function chromiumExecutable(): Promise<{ path: string; source: stri
   if (system) return { path: system, source: 'system' };
   try {
     const { default: packaged } = await import('@sparticuz/chromium');
-    return { path: await packaged.executablePath(), source: '@sparticuz/chromium' };
+    const path = await packaged.executablePath();
+    return { path, source: '@sparticuz/chromium', env: packagedLibraries(path) };
   } catch (err) {
     throw new Error(
       'No Chromium for the browser tests: none of ' +
@@ -39,6 +49,30 @@ export async function chromiumExecutable(): Promise<{ path: string; source: stri
       { cause: err },
     );
   }
+}
+
+/**
+ * The packaged Chromium needs NSS and expat from the system; a machine that never had a browser
+ * may lack them. The package ships them (for Amazon Linux): unpack them next to the browser and
+ * point the loader there, only when the system's are missing.
+ */
+function packagedLibraries(browser: string): Record<string, string> | undefined {
+  const ldd = spawnSync('ldd', [browser], { encoding: 'utf8' });
+  if (ldd.status === 0 && !/not found|too short/.test(ldd.stdout + ldd.stderr)) return undefined;
+  const dir = join(tmpdir(), 'nest-socketio-chromium-libs');
+  if (!existsSync(join(dir, 'lib', 'libnss3.so'))) {
+    const entry = createRequire(import.meta.url).resolve('@sparticuz/chromium');
+    const archive = join(dirname(entry), '..', '..', 'bin', 'al2023.tar.br');
+    mkdirSync(dir, { recursive: true });
+    const tar = spawnSync('tar', ['-x', '-C', dir], {
+      input: brotliDecompressSync(readFileSync(archive)),
+    });
+    if (tar.status !== 0) throw new Error(`could not unpack ${archive}: ${tar.stderr}`);
+  }
+  const lib = join(dir, 'lib');
+  return {
+    LD_LIBRARY_PATH: [lib, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+  };
 }
 
 function isExecutable(path: string): boolean {
@@ -56,9 +90,10 @@ function isExecutable(path: string): boolean {
  * temporary profile (user-data dir) that Playwright deletes on close.
  */
 export async function launchChromium(): Promise<Browser> {
-  const { path } = await chromiumExecutable();
+  const { path, env } = await chromiumExecutable();
   return chromium.launch({
     executablePath: path,
+    ...(env ? { env: { ...process.env, ...env } as Record<string, string> } : {}),
     headless: true,
     args: [
       '--no-sandbox',
