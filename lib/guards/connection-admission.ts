@@ -15,6 +15,8 @@ type GuardRef = CanActivate | Type<CanActivate>;
 export type HandshakeStep = (socket: Socket) => Promise<void>;
 
 const REFUSED = 'Connection rejected by server';
+/** socket.io-parser's PacketType.CONNECT (the parser is not a dependency of ours). */
+const CONNECT_PACKET = 0;
 const noHandler = () => undefined;
 
 /**
@@ -181,20 +183,28 @@ export class ConnectionAdmission {
   }
 }
 
-/** Holds the packets written to one socket until the admission decision. */
+/**
+ * Holds the packets written to one socket until the admission decision. Once accepted, they
+ * follow socket.io's CONNECT packet (written a tick after the middleware), as the protocol wants.
+ */
 function holdPackets(socket: Socket): { release(): void; drop(): void } {
-  const target = socket as unknown as { packet(...args: unknown[]): void };
-  const held: unknown[][] = [];
+  const target = socket as unknown as {
+    packet(packet: { type: number }, ...rest: unknown[]): void;
+  };
+  const held: [{ type: number }, ...unknown[]][] = [];
+  let accepted = false;
   // An own property shadows Socket.prototype.packet; deleting it restores the original.
-  target.packet = (...args: unknown[]) => void held.push(args);
+  target.packet = (...args) => {
+    if (!accepted || args[0].type !== CONNECT_PACKET) return void held.push(args);
+    restore();
+    target.packet(...args);
+    for (const packet of held) target.packet(...packet);
+  };
   const restore = () => delete (target as { packet?: unknown }).packet;
   return {
     release() {
-      restore();
-      for (const args of held) target.packet(...args);
+      accepted = true;
     },
-    drop() {
-      restore();
-    },
+    drop: restore,
   };
 }
