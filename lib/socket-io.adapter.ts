@@ -10,6 +10,7 @@ import type { GatewayEntry, GatewayRegistry } from './socket-io.gateways.js';
 import { setErrorResponder } from './errors/socket-exception.filter.js';
 import { SocketErrors } from './errors/socket-errors.js';
 import { ConnectionAdmission } from './guards/connection-admission.js';
+import { NamespaceAdmissionLimit } from './guards/namespace-admission-limit.js';
 import { LocalOnlyClients, type RemoteClients } from './queue/remote-clients.js';
 import type { MessageQueue } from './queue/message-queue.interface.js';
 import { RateLimit } from './guards/rate-limit.js';
@@ -54,6 +55,7 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
   private readonly silenced = new WeakSet<Socket>();
   private readonly errors: SocketErrors;
   private readonly admission: ConnectionAdmission;
+  private readonly admissionLimit = new NamespaceAdmissionLimit();
   private readonly dispatcher: EventDispatcher;
   private remoteClients?: RemoteClients;
   private disposed = false;
@@ -263,15 +265,16 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     const gateways = this.deps.gateways.find(port, path ?? this.path, this.path, namespace);
     this.gatewaysOf.set(nsp, gateways);
     this.rateLimit?.install(nsp);
-    if (!this.deps.options.alwaysConnect) {
-      nsp.use((socket, next) => {
-        // Children of a dynamic namespace share their parent's gateways.
-        if (socket.nsp !== nsp && !this.gatewaysOf.has(socket.nsp)) {
-          this.gatewaysOf.set(socket.nsp, gateways);
-        }
-        this.admission.beforeAccept(socket, gateways, next);
-      });
-    }
+    const alwaysConnect = this.deps.options.alwaysConnect;
+    nsp.use((socket, next) => {
+      // Children of a dynamic namespace share their parent's gateways.
+      if (socket.nsp !== nsp && !this.gatewaysOf.has(socket.nsp)) {
+        this.gatewaysOf.set(socket.nsp, gateways);
+      }
+      this.admissionLimit.enter(socket, next, (done) =>
+        alwaysConnect ? done() : this.admission.beforeAccept(socket, gateways, done),
+      );
+    });
     return nsp;
   }
 

@@ -8,6 +8,8 @@ export interface RawClient {
   /** The Socket.IO packets received so far (Engine.IO message packets only, pings answered). */
   readonly packets: string[];
   send(packet: string): Promise<void>;
+  /** Polling only: POSTs a raw Engine.IO payload. */
+  post(payload: string): Promise<void>;
   /** Resolves once `count` packets arrived (or rejects after `timeoutMs`). */
   waitFor(count: number, timeoutMs?: number): Promise<string[]>;
   /** Resolves once the server closed the connection. */
@@ -67,6 +69,7 @@ export async function rawWebSocket(url: string): Promise<RawClient> {
       new Promise<void>((resolve, reject) =>
         ws.send(`4${packet}`, (err) => (err ? reject(err) : resolve())),
       ),
+    post: () => Promise.reject(new Error('post() is for polling')),
     close: () => ws.close(),
   };
 }
@@ -104,6 +107,7 @@ export async function rawPolling(url: string): Promise<RawClient> {
     waitFor,
     closed,
     send: (packet) => post(`4${packet}`),
+    post,
     close: () => {
       stopped = true;
       void post('1').catch(() => undefined);
