@@ -12,7 +12,13 @@ export function buildServerOptions(
   path: string,
   gatewayOptions: Record<string, any>,
 ): Partial<ServerOptions> {
-  const { cors: gatewayCors, path: _path, transports, ...restOfGateway } = gatewayOptions;
+  const {
+    cors: gatewayCors,
+    path: _path,
+    transports,
+    allowRequest: gatewayAllowRequest,
+    ...restOfGateway
+  } = gatewayOptions;
   const options: Partial<ServerOptions> = { path };
   if (o.transports) options.transports = o.transports as ServerOptions['transports'];
   if (transports) options.transports = transports;
@@ -25,7 +31,9 @@ export function buildServerOptions(
     options.connectionStateRecovery =
       o.connectionStateRecovery === true ? {} : o.connectionStateRecovery;
   }
-  Object.assign(options, corsServerOptions(gatewayCors ?? o.cors, o.serverOptions?.allowRequest));
+  // The gateway's allowRequest, like the module's, runs after the origin check, never instead.
+  const allowRequest = gatewayAllowRequest ?? o.serverOptions?.allowRequest;
+  Object.assign(options, corsServerOptions(gatewayCors ?? o.cors, allowRequest));
   const { allowRequest: _ar, ...serverOptions } = o.serverOptions ?? {};
   return { ...options, ...serverOptions, ...restOfGateway };
 }
