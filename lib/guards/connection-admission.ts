@@ -68,8 +68,17 @@ export class ConnectionAdmission {
    * (without running disconnect handlers: `silence`) when it is refused.
    */
   afterAccept(socket: Socket, gateways: GatewayEntry[], silence: (socket: Socket) => void): void {
+    // socket.io's adapter broadcasts only to the sockets of `nsp.sockets`: out of it until
+    // admitted, the client hears no namespace or room broadcast it may not be allowed to.
+    const members = socket.nsp.sockets;
+    members.delete(socket.id);
     const decision = this.inContext(socket, gateways).then(
-      () => true,
+      () => {
+        if (!socket.connected) return false;
+        members.set(socket.id, socket);
+        this.flush(socket);
+        return true;
+      },
       () => {
         silence(socket);
         socket.disconnect();
