@@ -44,8 +44,13 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
     typeof v === 'boolean' || isPlainObject(v) ? undefined : 'must be a boolean or cookie options',
   parser: (v) =>
     v === 'default' || v === 'msgpack' ? undefined : "must be 'default' or 'msgpack'",
-  connectionStateRecovery: (v) =>
-    typeof v === 'boolean' || isPlainObject(v) ? undefined : 'must be a boolean or an object',
+  connectionStateRecovery: (v) => {
+    if (typeof v === 'boolean') return undefined;
+    if (!isPlainObject(v)) return 'must be a boolean or an object';
+    return (v as { skipMiddlewares?: unknown }).skipMiddlewares === true
+      ? 'skipMiddlewares: true is not supported: connection guards run for recovered clients too'
+      : undefined;
+  },
   serverOptions: (v) => (isPlainObject(v) ? undefined : 'must be an object'),
   alwaysConnect: bool,
   manageSession: bool,

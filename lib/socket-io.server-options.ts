@@ -28,8 +28,9 @@ export function buildServerOptions(
   if (o.cookie) options.cookie = o.cookie === true ? true : (o.cookie as ServerOptions['cookie']);
   if (parser) options.parser = parser;
   if (o.connectionStateRecovery) {
-    options.connectionStateRecovery =
-      o.connectionStateRecovery === true ? {} : o.connectionStateRecovery;
+    // Recovered clients go through the admission too (guards, session): never skipped.
+    const recovery = o.connectionStateRecovery === true ? {} : o.connectionStateRecovery;
+    options.connectionStateRecovery = { ...recovery, skipMiddlewares: false };
   }
   // The gateway's allowRequest, like the module's, runs after the origin check, never instead.
   const allowRequest = gatewayAllowRequest ?? o.serverOptions?.allowRequest;

@@ -6,7 +6,12 @@ import type { GatewayEntry } from '../socket-io.gateways.js';
 import { ConnectRefusal, type SocketErrors } from '../errors/socket-errors.js';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
 import { sessionHandshake } from '../session/session-source.js';
-import { SocketCallFrame, type SocketContextStorage } from '../socket-context.storage.js';
+import { RecoveredSessions } from '../session/recovered-sessions.js';
+import {
+  SocketCallFrame,
+  setConnectionSession,
+  type SocketContextStorage,
+} from '../socket-context.storage.js';
 import { ConnectionExecutionContext } from './connection-context.js';
 
 type GuardRef = CanActivate | Type<CanActivate>;
@@ -41,9 +46,21 @@ export class ConnectionAdmission {
       storage: SocketContextStorage;
     },
   ) {
-    const { session, manageSession } = deps.options;
+    const { session, manageSession, connectionStateRecovery: recovery } = deps.options;
+    const managed = manageSession !== false;
+    // A recovered client keeps the managed session its handlers wrote to.
+    const recovered =
+      recovery && managed
+        ? new RecoveredSessions(recovery === true ? undefined : recovery.maxDisconnectionDuration)
+        : undefined;
     if (session) {
-      this.handshakeSteps.push(sessionHandshake(session, manageSession !== false, deps.logger));
+      this.handshakeSteps.push(sessionHandshake(session, managed, deps.logger, recovered));
+    } else if (recovered) {
+      this.handshakeSteps.push(async (socket) => {
+        const kept = recovered.take(socket, undefined);
+        if (kept) setConnectionSession(socket, kept);
+        recovered.watch(socket, undefined);
+      });
     }
   }
 

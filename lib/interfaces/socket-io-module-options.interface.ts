@@ -72,9 +72,13 @@ export interface SocketIOModuleOptions {
   cookie?: boolean | ({ name?: string } & Record<string, unknown>);
   /** Wire format: socket.io's default JSON parser, or MessagePack. @default 'default' */
   parser?: 'default' | 'msgpack';
-  /** Replays missed packets to clients that reconnect in time. @default false */
+  /**
+   * Replays missed packets to clients that reconnect in time. Recovered clients pass the
+   * connection guards again and keep their managed session (`skipMiddlewares` must stay false).
+   * @default false
+   */
   connectionStateRecovery?:
-    boolean | { maxDisconnectionDuration?: number; skipMiddlewares?: boolean };
+    boolean | { maxDisconnectionDuration?: number; skipMiddlewares?: false };
   /** Anything else socket.io's `ServerOptions` takes; applied last. @default {} */
   serverOptions?: Partial<ServerOptions>;
   /** Accept clients before connection guards and `handleConnection` run, and disconnect refused ones. @default false */

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { LoggerService } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { setConnectionSession } from '../socket-context.storage.js';
+import type { RecoveredSessions } from './recovered-sessions.js';
 import type { SessionMiddleware } from '../interfaces/socket-io-module-options.interface.js';
 import {
   plainSessionData,
@@ -37,6 +38,7 @@ export function sessionHandshake(
   middleware: SessionMiddleware,
   managed: boolean,
   logger: LoggerService,
+  recovered?: RecoveredSessions,
 ): (socket: Socket) => Promise<void> {
   return async (socket) => {
     let req: SessionRequest | undefined;
@@ -47,7 +49,10 @@ export function sessionHandshake(
         `The session of client ${socket.id} could not be loaded: ${err instanceof Error ? err.message : String(err)}`,
       );
     }
-    setConnectionSession(socket, plainSessionData(req?.session));
+    const sessionId = typeof req?.sessionID === 'string' ? req.sessionID : undefined;
+    const kept = recovered?.take(socket, sessionId);
+    setConnectionSession(socket, kept ?? plainSessionData(req?.session));
+    recovered?.watch(socket, sessionId);
     if (managed || !req?.session || !req.sessionStore || typeof req.sessionID !== 'string') return;
     const source: SessionSource = {
       store: req.sessionStore,

@@ -63,6 +63,11 @@ describe('validateSocketIOOptions', () => {
     ['cookie', 'io', 'must be a boolean or cookie options'],
     ['parser', 'json', "must be 'default' or 'msgpack'"],
     ['connectionStateRecovery', 'yes', 'must be a boolean or an object'],
+    [
+      'connectionStateRecovery',
+      { skipMiddlewares: true },
+      'skipMiddlewares: true is not supported',
+    ],
     ['serverOptions', [], 'must be an object'],
     ['alwaysConnect', 'true', 'must be a boolean'],
     ['session', {}, 'must be a function'],
