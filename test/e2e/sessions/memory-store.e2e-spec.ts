@@ -176,6 +176,24 @@ describe('sessions with the default store, unmanaged (manageSession: false)', ()
     const c = await connect(url, { extraHeaders: { cookie: 'connect.sid=s%3Aforged.sig' } });
     expect(await c.emitWithAck('get')).toEqual({});
   });
+
+  it('never brings back a session destroyed over HTTP (logout)', async () => {
+    const cookie = await login(url, 'ann');
+    const c = await connect(url, { extraHeaders: { cookie } });
+    expect(await c.emitWithAck('get')).toEqual({ user: 'ann' });
+    await http(url, '/session/logout', { cookie, body: {} });
+    // The socket's next write goes nowhere: the old cookie stays logged out.
+    expect(await c.emitWithAck('set', { color: 'red' })).toEqual({ color: 'red' });
+    expect((await http(url, '/session', { cookie })).json).toEqual({});
+    expect(await c.emitWithAck('get')).toEqual({});
+  });
+
+  it('serialises the read-modify-save of concurrent events of one socket', async () => {
+    const cookie = await login(url, 'ann');
+    const c = await connect(url, { extraHeaders: { cookie } });
+    await Promise.all(Array.from({ length: 50 }, () => c.emitWithAck('incr')));
+    expect((await http(url, '/session', { cookie })).json).toEqual({ user: 'ann', n: 50 });
+  });
 });
 
 describe('manageSession: false without a session option', () => {
