@@ -11,6 +11,7 @@ import { setErrorResponder } from './errors/socket-exception.filter.js';
 import { SocketErrors } from './errors/socket-errors.js';
 import { ConnectionAdmission } from './guards/connection-admission.js';
 import { NamespaceAdmissionLimit } from './guards/namespace-admission-limit.js';
+import { DEFAULT_MAX_BUFFERED_BYTES, limitBufferedOutput } from './guards/output-buffer-limit.js';
 import { LocalOnlyClients, type RemoteClients } from './queue/remote-clients.js';
 import type { MessageQueue } from './queue/message-queue.interface.js';
 import { RateLimit } from './guards/rate-limit.js';
@@ -249,6 +250,7 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     const adapter = this.deps.options.adapter ?? this.deps.queue?.adapter;
     if (adapter) server.adapter(adapter as ServerOptions['adapter']);
     setErrorResponder(server, this.errors);
+    limitBufferedOutput(server, this.deps.options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
     this.servers.set(key, server);
     this.prepareNamespace(server.of('/'), port, path, '/');
     return server;

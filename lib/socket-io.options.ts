@@ -40,6 +40,7 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
   pingInterval: positiveNumber,
   pingTimeout: positiveNumber,
   maxHttpBufferSize: positiveNumber,
+  maxBufferedBytes: positiveNumber,
   cookie: (v) =>
     typeof v === 'boolean' || isPlainObject(v) ? undefined : 'must be a boolean or cookie options',
   parser: (v) =>

@@ -68,6 +68,11 @@ export interface SocketIOModuleOptions {
   pingTimeout?: number;
   /** Largest packet accepted, in bytes; larger ones close the connection. @default 1e6 */
   maxHttpBufferSize?: number;
+  /**
+   * Bytes one client may have waiting to be sent (it stopped reading, or polls too rarely);
+   * past it, its connection is closed. @default 16777216 (16 MiB)
+   */
+  maxBufferedBytes?: number;
   /** The Engine.IO `io` cookie for sticky sessions: `true`, or its cookie options. @default false */
   cookie?: boolean | ({ name?: string } & Record<string, unknown>);
   /** Wire format: socket.io's default JSON parser, or MessagePack. @default 'default' */

@@ -60,6 +60,7 @@ describe('validateSocketIOOptions', () => {
     ['pingInterval', '25s', 'must be a positive number'],
     ['pingTimeout', -1, 'must be a positive number'],
     ['maxHttpBufferSize', Number.NaN, 'must be a positive number'],
+    ['maxBufferedBytes', 0, 'must be a positive number'],
     ['cookie', 'io', 'must be a boolean or cookie options'],
     ['parser', 'json', "must be 'default' or 'msgpack'"],
     ['connectionStateRecovery', 'yes', 'must be a boolean or an object'],

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { INestApplication } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SocketIOModule, type SocketIOModuleOptions } from 'nest-socketio';
+import { SocketIOModule, SocketService, type SocketIOModuleOptions } from 'nest-socketio';
 import { closeClients, connect, next, startApp } from '../../support/app.js';
 import {
   pollingHandshake,
@@ -45,6 +45,40 @@ describe('maxHttpBufferSize', () => {
     expect(await pollingPost(url, sid, '40')).toBe(200);
     expect(await pollingPost(url, sid, `42["echo","${'y'.repeat(2000)}"]`)).toBe(413);
     expect(await bystander.emitWithAck('echo', 'still here')).toBe('still here');
+  });
+});
+
+describe('maxBufferedBytes', () => {
+  it('closes the connection of a client that stops reading, and only that one', async () => {
+    const url = await start({ maxBufferedBytes: 1_000_000 });
+    const sockets = app!.get(SocketService);
+    const reader = await connect(url);
+    const stalled = await connect(url);
+    const onServer = sockets.server.of('/').sockets.get(stalled.id!)!;
+    const gone = new Promise<string>((resolve) => onServer.once('disconnect', resolve));
+    let closed = false;
+    void gone.then(() => (closed = true));
+    // The stalled client's TCP socket stops reading: what the server sends piles up.
+    const tcp = (
+      stalled.io.engine.transport as unknown as {
+        ws: { _socket: { pause(): void; destroy(): void } };
+      }
+    ).ws._socket;
+    tcp.pause();
+    const chunk = 'x'.repeat(100_000);
+    let sent = 0;
+    // 60 MB at the pace the reader reads: far past what the stalled one may hold.
+    for (; sent < 600 && !closed; sent++) {
+      const got = next(reader, 'chunk');
+      sockets.emit('chunk', chunk, { to: [reader.id!, stalled.id!] });
+      await got;
+    }
+    expect(closed).toBe(true);
+    expect(await gone).toBe('forced close');
+    expect(reader.connected).toBe(true);
+    expect(await reader.emitWithAck('echo', 'ok')).toBe('ok');
+    // Else the server's close handshake with the stalled client waits for ws's 30 s timeout.
+    tcp.destroy();
   });
 });
 
