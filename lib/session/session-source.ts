@@ -78,6 +78,13 @@ export function sessionHandshake(
       turn: Promise.resolve(),
     };
     (socket as unknown as { [SOURCE]?: SessionSource })[SOURCE] = source;
+    // A session made for this connection (no cookie named one) has an id no client holds: once
+    // the connection ends nothing can reach it, so it leaves the store then.
+    if (!source.existed && typeof store.destroy === 'function') {
+      socket.once('disconnect', () => {
+        void source.turn.then(() => store.destroy!(id, () => undefined));
+      });
+    }
   };
 }
 
