@@ -88,9 +88,10 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
   rateLimit: (v) =>
     isPlainObject(v) &&
     positiveNumber(v.points) === undefined &&
-    positiveNumber(v.duration) === undefined
+    positiveNumber(v.duration) === undefined &&
+    (v.key === undefined || typeof v.key === 'function')
       ? undefined
-      : 'must be { points, duration } with positive numbers',
+      : 'must be { points, duration, key? } with positive numbers and a key function',
   handlerTimeout: positiveNumber,
 };
 

@@ -6,7 +6,7 @@ import type {
   OptionalFactoryDependency,
   Type,
 } from '@nestjs/common';
-import type { ServerOptions } from 'socket.io';
+import type { ServerOptions, Socket } from 'socket.io';
 import type { SocketContext } from '../socket-context.js';
 
 /** A middleware with the shape of express-session's: `(req, res, next) => void`. */
@@ -48,8 +48,15 @@ export type SocketErrorHandler = (error: unknown, context: SocketContext) => unk
 
 /** Per-connection rate limit: at most `points` events per `duration` milliseconds. */
 export interface RateLimitOptions {
+  /** Connection attempts and events allowed per key and window. */
   points: number;
+  /** The window, in milliseconds. */
   duration: number;
+  /**
+   * What the limit is counted per: one that reconnecting does not change.
+   * @default the client's address (`socket.handshake.address`)
+   */
+  key?: (socket: Socket) => string;
   /** Disconnect a client that goes over the limit this many times in a row. @default undefined (never) */
   disconnectAfter?: number;
 }

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { INestApplication } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SocketIOModule, SocketService, type SocketIOModuleOptions } from 'nest-socketio';
-import { closeClients, connect, next, startApp } from '../../support/app.js';
+import { client, closeClients, connect, next, startApp } from '../../support/app.js';
 import {
   pollingHandshake,
   pollingPost,
@@ -84,9 +84,12 @@ describe('maxBufferedBytes', () => {
 
 describe('rateLimit', () => {
   it('answers excess events with 429 through the ack, or as an exception event', async () => {
-    const url = await start({ rateLimit: { points: 5, duration: 60_000 } });
-    const c = await connect(url);
-    const other = await connect(url);
+    const url = await start({
+      rateLimit: { points: 6, duration: 60_000, key: (s) => String(s.handshake.auth.user) },
+    });
+    // The connection attempt is the first of the six points.
+    const c = await connect(url, { auth: { user: 'c' } });
+    const other = await connect(url, { auth: { user: 'other' } });
     for (let i = 0; i < 5; i++) expect(await c.emitWithAck('echo', i)).toBe(i);
     expect(await c.emitWithAck('echo', 6)).toEqual({
       error: { status: 429, message: 'Too Many Requests' },
@@ -94,13 +97,27 @@ describe('rateLimit', () => {
     const exception = next(c, 'exception');
     c.emit('echo', 7);
     expect(await exception).toEqual({ error: { status: 429, message: 'Too Many Requests' } });
-    // The limit is per connection: another client is not affected.
+    // The limit is per key: another user is not affected.
     expect(await other.emitWithAck('echo', 'ok')).toBe('ok');
     expect(c.connected).toBe(true);
   });
 
+  it('holds across reconnections: it counts per address, connection attempts included', async () => {
+    const url = await start({ rateLimit: { points: 3, duration: 60_000 } });
+    const c = await connect(url);
+    expect(await c.emitWithAck('echo', 1)).toBe(1);
+    expect(await c.emitWithAck('echo', 2)).toBe(2);
+    expect(await c.emitWithAck('echo', 3)).toEqual({
+      error: { status: 429, message: 'Too Many Requests' },
+    });
+    c.disconnect();
+    // A new connection from the same address starts with no points left.
+    const again = client(url);
+    expect((await next<Error>(again, 'connect_error')).message).toBe('Too Many Requests');
+  });
+
   it('lets a client in again once its window has passed', async () => {
-    const url = await start({ rateLimit: { points: 2, duration: 300 } });
+    const url = await start({ rateLimit: { points: 3, duration: 300 } });
     const c = await connect(url);
     expect(await c.emitWithAck('echo', 1)).toBe(1);
     expect(await c.emitWithAck('echo', 2)).toBe(2);
@@ -112,7 +129,7 @@ describe('rateLimit', () => {
   });
 
   it('disconnects a client that keeps going over the limit', async () => {
-    const url = await start({ rateLimit: { points: 3, duration: 60_000, disconnectAfter: 2 } });
+    const url = await start({ rateLimit: { points: 4, duration: 60_000, disconnectAfter: 2 } });
     const c = await connect(url);
     const replies: unknown[] = [];
     const gone = next<string>(c, 'disconnect');
