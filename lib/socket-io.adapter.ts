@@ -22,7 +22,7 @@ import { buildServerOptions } from './socket-io.server-options.js';
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
 
 /** How long a shutdown waits for handlers in flight before it disconnects their clients. */
-const SHUTDOWN_GRACE = 3000;
+const DEFAULT_SHUTDOWN_GRACE = 3000;
 type Handler = MessageMappingProperties & { isAckHandledManually?: boolean };
 
 /** What the module hands the adapter. */
@@ -297,7 +297,7 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     if (server.engine) {
       server.engine.opts.allowRequest = (_req, refuse) => refuse('Server shutting down', false);
     }
-    await this.dispatcher.handlersDone(SHUTDOWN_GRACE);
+    await this.dispatcher.handlersDone(this.deps.options.shutdownGrace ?? DEFAULT_SHUTDOWN_GRACE);
     // As socket.io's own close(), except that Nest's HTTP server is left for Nest to close.
     // Clients see their transport close and reconnect (to another instance, when there is one).
     await Promise.allSettled(

@@ -93,6 +93,10 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
       ? undefined
       : 'must be { points, duration, key? } with positive numbers and a key function',
   handlerTimeout: positiveNumber,
+  shutdownGrace: (v) =>
+    typeof v === 'number' && Number.isFinite(v) && v >= 0
+      ? undefined
+      : 'must be a number of milliseconds, 0 or more',
 };
 
 /** Checks every option and throws an `InvalidSocketIOOptionError` naming the first wrong one. */

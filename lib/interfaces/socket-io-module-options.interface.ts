@@ -119,6 +119,11 @@ export interface SocketIOModuleOptions {
   rateLimit?: RateLimitOptions;
   /** Milliseconds a handler may run before the client gets status 504. @default undefined (no limit) */
   handlerTimeout?: number;
+  /**
+   * Milliseconds a shutdown waits for the handlers in flight to answer before it disconnects
+   * their clients. @default 3000
+   */
+  shutdownGrace?: number;
 }
 
 /** Creates the options for `forRootAsync({ useClass })` and `useExisting`. */

@@ -61,6 +61,7 @@ describe('validateSocketIOOptions', () => {
     ['pingTimeout', -1, 'must be a positive number'],
     ['maxHttpBufferSize', Number.NaN, 'must be a positive number'],
     ['maxBufferedBytes', 0, 'must be a positive number'],
+    ['shutdownGrace', -1, 'must be a number of milliseconds, 0 or more'],
     ['cookie', 'io', 'must be a boolean or cookie options'],
     ['parser', 'json', "must be 'default' or 'msgpack'"],
     ['connectionStateRecovery', 'yes', 'must be a boolean or an object'],

@@ -82,6 +82,21 @@ describe('maxBufferedBytes', () => {
   });
 });
 
+describe('shutdownGrace', () => {
+  it('bounds how long closing waits for a handler that never answers', async () => {
+    const url = await start({ shutdownGrace: 100 });
+    const c = await connect(url);
+    c.emit('hang');
+    // Handled in order: once the echo answers, the hanging handler is in flight.
+    expect(await c.emitWithAck('echo', 1)).toBe(1);
+    const closing = Date.now();
+    await app!.close();
+    app = undefined;
+    // The default grace (3 s) would still be waiting.
+    expect(Date.now() - closing).toBeLessThan(2000);
+  });
+});
+
 describe('rateLimit', () => {
   it('answers excess events with 429 through the ack, or as an exception event', async () => {
     const url = await start({
