@@ -53,6 +53,7 @@ describe('maxBufferedBytes', () => {
     const url = await start({ maxBufferedBytes: 1_000_000 });
     const sockets = app!.get(SocketService);
     const reader = await connect(url);
+    const pollingReader = await connect(url, { transports: ['polling'] });
     const stalled = await connect(url);
     const onServer = sockets.server.of('/').sockets.get(stalled.id!)!;
     const gone = new Promise<string>((resolve) => onServer.once('disconnect', resolve));
@@ -69,13 +70,16 @@ describe('maxBufferedBytes', () => {
     let sent = 0;
     // 60 MB at the pace the reader reads: far past what the stalled one may hold.
     for (; sent < 600 && !closed; sent++) {
-      const got = next(reader, 'chunk');
-      sockets.emit('chunk', chunk, { to: [reader.id!, stalled.id!] });
+      const got = Promise.all([next(reader, 'chunk'), next(pollingReader, 'chunk')]);
+      sockets.emit('chunk', chunk, { to: [reader.id!, pollingReader.id!, stalled.id!] });
       await got;
     }
     expect(closed).toBe(true);
     expect(await gone).toBe('forced close');
-    expect(reader.connected).toBe(true);
+    // Readers on both transports received more than the limit in all, and stay connected.
+    expect(sent * chunk.length).toBeGreaterThan(1_000_000);
+    expect(reader.connected && pollingReader.connected).toBe(true);
+    expect(await pollingReader.emitWithAck('echo', 'ok')).toBe('ok');
     expect(await reader.emitWithAck('echo', 'ok')).toBe('ok');
     // Else the server's close handshake with the stalled client waits for ws's 30 s timeout.
     tcp.destroy();
