@@ -45,10 +45,10 @@ describe('the production safety check: node cluster workers', () => {
   });
 });
 
-describe('the production safety check: origins that only look narrow', () => {
-  const hostileAllowed = async (cors: unknown) =>
-    (await findUnsafeSettings({ cors } as never, undefined, production(false)))[0]?.problem;
+const hostileAllowed = async (cors: unknown) =>
+  (await findUnsafeSettings({ cors } as never, undefined, production(false)))[0]?.problem;
 
+describe('the production safety check: origins that only look narrow', () => {
   it.each([
     ['an unanchored RegExp', /example\.com/, 'https://evilexample.com'],
     [

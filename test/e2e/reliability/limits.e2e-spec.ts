@@ -57,8 +57,8 @@ describe('maxBufferedBytes', () => {
     const stalled = await connect(url);
     const onServer = sockets.server.of('/').sockets.get(stalled.id!)!;
     const gone = new Promise<string>((resolve) => onServer.once('disconnect', resolve));
-    let closed = false;
-    void gone.then(() => (closed = true));
+    const state = { closed: false };
+    void gone.then(() => (state.closed = true));
     // The stalled client's TCP socket stops reading: what the server sends piles up.
     const tcp = (
       stalled.io.engine.transport as unknown as {
@@ -69,12 +69,12 @@ describe('maxBufferedBytes', () => {
     const chunk = 'x'.repeat(100_000);
     let sent = 0;
     // 60 MB at the pace the reader reads: far past what the stalled one may hold.
-    for (; sent < 600 && !closed; sent++) {
+    for (; sent < 600 && !state.closed; sent++) {
       const got = Promise.all([next(reader, 'chunk'), next(pollingReader, 'chunk')]);
       sockets.emit('chunk', chunk, { to: [reader.id!, pollingReader.id!, stalled.id!] });
       await got;
     }
-    expect(closed).toBe(true);
+    expect(state.closed).toBe(true);
     expect(await gone).toBe('forced close');
     // Readers on both transports received more than the limit in all, and stay connected.
     expect(sent * chunk.length).toBeGreaterThan(1_000_000);

@@ -182,6 +182,7 @@ describe('a gateway allowRequest', () => {
         cb(null, true);
       },
     })
+    // oxlint-disable-next-line typescript/no-extraneous-class -- a gateway needs no members here
     class PermissiveGateway {}
     const started = await startApp({
       imports: [SocketIOModule.forRoot({ logger: false })],
