@@ -10,6 +10,8 @@ import type { GatewayEntry, GatewayRegistry } from './socket-io.gateways.js';
 import { setErrorResponder } from './errors/socket-exception.filter.js';
 import { SocketErrors } from './errors/socket-errors.js';
 import { ConnectionAdmission } from './guards/connection-admission.js';
+import { NamespaceAdmissionLimit } from './guards/namespace-admission-limit.js';
+import { DEFAULT_MAX_BUFFERED_BYTES, limitBufferedOutput } from './guards/output-buffer-limit.js';
 import { LocalOnlyClients, type RemoteClients } from './queue/remote-clients.js';
 import type { MessageQueue } from './queue/message-queue.interface.js';
 import { RateLimit } from './guards/rate-limit.js';
@@ -20,7 +22,7 @@ import { buildServerOptions } from './socket-io.server-options.js';
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
 
 /** How long a shutdown waits for handlers in flight before it disconnects their clients. */
-const SHUTDOWN_GRACE = 3000;
+const DEFAULT_SHUTDOWN_GRACE = 3000;
 type Handler = MessageMappingProperties & { isAckHandledManually?: boolean };
 
 /** What the module hands the adapter. */
@@ -54,6 +56,7 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
   private readonly silenced = new WeakSet<Socket>();
   private readonly errors: SocketErrors;
   private readonly admission: ConnectionAdmission;
+  private readonly admissionLimit = new NamespaceAdmissionLimit();
   private readonly dispatcher: EventDispatcher;
   private remoteClients?: RemoteClients;
   private disposed = false;
@@ -247,6 +250,7 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     const adapter = this.deps.options.adapter ?? this.deps.queue?.adapter;
     if (adapter) server.adapter(adapter as ServerOptions['adapter']);
     setErrorResponder(server, this.errors);
+    limitBufferedOutput(server, this.deps.options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
     this.servers.set(key, server);
     this.prepareNamespace(server.of('/'), port, path, '/');
     return server;
@@ -263,15 +267,16 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     const gateways = this.deps.gateways.find(port, path ?? this.path, this.path, namespace);
     this.gatewaysOf.set(nsp, gateways);
     this.rateLimit?.install(nsp);
-    if (!this.deps.options.alwaysConnect) {
-      nsp.use((socket, next) => {
-        // Children of a dynamic namespace share their parent's gateways.
-        if (socket.nsp !== nsp && !this.gatewaysOf.has(socket.nsp)) {
-          this.gatewaysOf.set(socket.nsp, gateways);
-        }
-        this.admission.beforeAccept(socket, gateways, next);
-      });
-    }
+    const alwaysConnect = this.deps.options.alwaysConnect;
+    nsp.use((socket, next) => {
+      // Children of a dynamic namespace share their parent's gateways.
+      if (socket.nsp !== nsp && !this.gatewaysOf.has(socket.nsp)) {
+        this.gatewaysOf.set(socket.nsp, gateways);
+      }
+      this.admissionLimit.enter(socket, next, (done) =>
+        alwaysConnect ? done() : this.admission.beforeAccept(socket, gateways, done),
+      );
+    });
     return nsp;
   }
 
@@ -292,7 +297,7 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     if (server.engine) {
       server.engine.opts.allowRequest = (_req, refuse) => refuse('Server shutting down', false);
     }
-    await this.dispatcher.handlersDone(SHUTDOWN_GRACE);
+    await this.dispatcher.handlersDone(this.deps.options.shutdownGrace ?? DEFAULT_SHUTDOWN_GRACE);
     // As socket.io's own close(), except that Nest's HTTP server is left for Nest to close.
     // Clients see their transport close and reconnect (to another instance, when there is one).
     await Promise.allSettled(

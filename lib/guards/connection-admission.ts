@@ -6,7 +6,12 @@ import type { GatewayEntry } from '../socket-io.gateways.js';
 import { ConnectRefusal, type SocketErrors } from '../errors/socket-errors.js';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
 import { sessionHandshake } from '../session/session-source.js';
-import { SocketCallFrame, type SocketContextStorage } from '../socket-context.storage.js';
+import { RecoveredSessions } from '../session/recovered-sessions.js';
+import {
+  SocketCallFrame,
+  setConnectionSession,
+  type SocketContextStorage,
+} from '../socket-context.storage.js';
 import { ConnectionExecutionContext } from './connection-context.js';
 
 type GuardRef = CanActivate | Type<CanActivate>;
@@ -15,6 +20,8 @@ type GuardRef = CanActivate | Type<CanActivate>;
 export type HandshakeStep = (socket: Socket) => Promise<void>;
 
 const REFUSED = 'Connection rejected by server';
+/** socket.io-parser's PacketType.CONNECT (the parser is not a dependency of ours). */
+const CONNECT_PACKET = 0;
 const noHandler = () => undefined;
 
 /**
@@ -39,9 +46,21 @@ export class ConnectionAdmission {
       storage: SocketContextStorage;
     },
   ) {
-    const { session, manageSession } = deps.options;
+    const { session, manageSession, connectionStateRecovery: recovery } = deps.options;
+    const managed = manageSession !== false;
+    // A recovered client keeps the managed session its handlers wrote to.
+    const recovered =
+      recovery && managed
+        ? new RecoveredSessions(recovery === true ? undefined : recovery.maxDisconnectionDuration)
+        : undefined;
     if (session) {
-      this.handshakeSteps.push(sessionHandshake(session, manageSession !== false, deps.logger));
+      this.handshakeSteps.push(sessionHandshake(session, managed, deps.logger, recovered));
+    } else if (recovered) {
+      this.handshakeSteps.push(async (socket) => {
+        const kept = recovered.take(socket, undefined);
+        if (kept) setConnectionSession(socket, kept);
+        recovered.watch(socket, undefined);
+      });
     }
   }
 
@@ -66,8 +85,17 @@ export class ConnectionAdmission {
    * (without running disconnect handlers: `silence`) when it is refused.
    */
   afterAccept(socket: Socket, gateways: GatewayEntry[], silence: (socket: Socket) => void): void {
+    // socket.io's adapter broadcasts only to the sockets of `nsp.sockets`: out of it until
+    // admitted, the client hears no namespace or room broadcast it may not be allowed to.
+    const members = socket.nsp.sockets;
+    members.delete(socket.id);
     const decision = this.inContext(socket, gateways).then(
-      () => true,
+      () => {
+        if (!socket.connected) return false;
+        members.set(socket.id, socket);
+        this.flush(socket);
+        return true;
+      },
       () => {
         silence(socket);
         socket.disconnect();
@@ -181,20 +209,28 @@ export class ConnectionAdmission {
   }
 }
 
-/** Holds the packets written to one socket until the admission decision. */
+/**
+ * Holds the packets written to one socket until the admission decision. Once accepted, they
+ * follow socket.io's CONNECT packet (written a tick after the middleware), as the protocol wants.
+ */
 function holdPackets(socket: Socket): { release(): void; drop(): void } {
-  const target = socket as unknown as { packet(...args: unknown[]): void };
-  const held: unknown[][] = [];
+  const target = socket as unknown as {
+    packet(packet: { type: number }, ...rest: unknown[]): void;
+  };
+  const held: [{ type: number }, ...unknown[]][] = [];
+  let accepted = false;
   // An own property shadows Socket.prototype.packet; deleting it restores the original.
-  target.packet = (...args: unknown[]) => void held.push(args);
+  target.packet = (...args) => {
+    if (!accepted || args[0].type !== CONNECT_PACKET) return void held.push(args);
+    restore();
+    target.packet(...args);
+    for (const packet of held) target.packet(...packet);
+  };
   const restore = () => delete (target as { packet?: unknown }).packet;
   return {
     release() {
-      restore();
-      for (const args of held) target.packet(...args);
+      accepted = true;
     },
-    drop() {
-      restore();
-    },
+    drop: restore,
   };
 }

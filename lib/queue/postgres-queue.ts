@@ -5,7 +5,7 @@ import { loadOptional } from '../load-optional.js';
 import { ClusterClients } from './cluster-clients.js';
 import { emitterQueue } from './emitter-clients.js';
 import type { EmitterOperator, MessageQueue } from './message-queue.interface.js';
-import { namespaceStampingPool } from './postgres-emitter-pool.js';
+import { namespaceStampingPool, type MsgpackCodec } from './postgres-emitter-pool.js';
 import { withoutSecrets, type QueueEndpoint } from './queue-endpoint.js';
 
 /** The part of a `pg` pool this file uses. */
@@ -65,10 +65,15 @@ export async function createPostgresQueue(
     ]);
   if (emitterOnly) {
     const { Emitter } = await loadOptional<any>('@socket.io/postgres-emitter', 'emitterOnly: true');
+    const msgpack = await loadOptional<MsgpackCodec>('@msgpack/msgpack', 'emitterOnly: true');
     // Emitter.of() forgets the options (the channel prefix): build one per namespace instead.
     return emitterQueue(
       (namespace) =>
-        new Emitter(namespaceStampingPool(pool, namespace), namespace, options) as EmitterOperator,
+        new Emitter(
+          namespaceStampingPool(pool, namespace, msgpack),
+          namespace,
+          options,
+        ) as EmitterOperator,
       async () => {
         await pool.query('SELECT 1');
       },

@@ -1,6 +1,6 @@
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import type { DiscoveryService } from '@nestjs/core';
-import { concatMap, from, mergeMap, type Observable } from 'rxjs';
+import { concatMap, finalize, from, mergeMap, type Observable } from 'rxjs';
 import type { Socket } from 'socket.io';
 import { SocketCallFrame } from '../socket-context.storage.js';
 import { loadSession, saveSession, sessionSourceOf } from './session-source.js';
@@ -22,14 +22,18 @@ export class SessionInterceptor implements NestInterceptor {
     const frame = context.getArgByIndex<unknown>(4);
     const source = socket && sessionSourceOf(socket);
     if (!source || !(frame instanceof SocketCallFrame)) return next.handle();
-    return from(loadSession(source)).pipe(
-      mergeMap((session) => {
+    // One event of a socket at a time reads, changes and saves: concurrent ones lose no update.
+    const previous = source.turn;
+    let done!: () => void;
+    source.turn = new Promise<void>((resolve) => (done = resolve));
+    return from(previous.then(() => loadSession(source))).pipe(
+      mergeMap(({ session, saveable }) => {
         frame.session = session;
         let saved = JSON.stringify(session);
         return next.handle().pipe(
           concatMap(async (value) => {
             const now = JSON.stringify(session);
-            if (now !== saved) {
+            if (saveable && now !== saved) {
               await saveSession(session);
               saved = now;
             }
@@ -37,6 +41,7 @@ export class SessionInterceptor implements NestInterceptor {
           }),
         );
       }),
+      finalize(done),
     );
   }
 }

@@ -1,0 +1,63 @@
+import type { Socket } from 'socket.io';
+import { ConnectRefusal } from '../errors/socket-errors.js';
+
+/** Admissions (guards, session, handleConnection) one connection may have under way at once. */
+export const MAX_PENDING_ADMISSIONS = 8;
+/** Refused CONNECT packets after which the connection is closed. */
+export const MAX_REFUSED_CONNECTS = 3;
+
+/** What one Engine.IO connection has asked for. */
+interface ClientState {
+  pending: Set<string>;
+  refused: number;
+}
+
+/** The part of socket.io's Client we read: the namespaces a connection holds a socket in. */
+interface Client {
+  nsps: Map<string, Socket>;
+  conn: { readyState: string; close(): void };
+}
+
+/**
+ * One socket per namespace per connection: a CONNECT packet for a namespace the connection is
+ * in (or being admitted to) is refused, as is one past MAX_PENDING_ADMISSIONS admissions under
+ * way; a connection that insists (MAX_REFUSED_CONNECTS refusals) is closed. It runs before the
+ * admission, so a flood of CONNECT packets in one request runs no guard or handler.
+ */
+export class NamespaceAdmissionLimit {
+  private readonly clients = new WeakMap<object, ClientState>();
+
+  /**
+   * Calls `admit` with the callback to call once decided, or refuses the socket (`next(error)`).
+   */
+  enter(
+    socket: Socket,
+    next: (err?: Error) => void,
+    admit: (done: (err?: Error) => void) => void,
+  ): void {
+    const client = socket.client as unknown as Client;
+    let state = this.clients.get(client);
+    if (!state) this.clients.set(client, (state = { pending: new Set(), refused: 0 }));
+    const name = socket.nsp.name;
+    let refusal: string | undefined;
+    if (client.conn.readyState !== 'open') refusal = 'Connection closed';
+    else if (client.nsps.has(name) || state.pending.has(name)) {
+      refusal = 'Already connected to this namespace';
+    } else if (state.pending.size >= MAX_PENDING_ADMISSIONS) {
+      refusal = 'Too many connections pending';
+    }
+    if (refusal) {
+      next(new ConnectRefusal(refusal));
+      if (++state.refused === MAX_REFUSED_CONNECTS) client.conn.close();
+      return;
+    }
+    const pending = state.pending;
+    pending.add(name);
+    admit((err) => {
+      next(err);
+      // socket.io connects the socket (client.nsps) in a process.nextTick queued by next():
+      // this one runs after it, so the namespace is never free in between.
+      process.nextTick(() => pending.delete(name));
+    });
+  }
+}
