@@ -18,15 +18,20 @@ export interface Service {
   install: string;
 }
 
-/** Resolves true when something accepts TCP connections on 127.0.0.1:port. */
+/**
+ * Resolves true when something accepts TCP connections on 127.0.0.1:port; once the probe's own
+ * socket is closed, so tests that count open sockets do not count it.
+ */
 export function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
+    let connected = false;
     const socket = connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {
+      connected = true;
       socket.destroy();
-      resolve(true);
     });
-    socket.once('error', () => resolve(false));
+    socket.once('error', () => undefined);
+    socket.once('close', () => resolve(connected));
   });
 }
 
