@@ -96,6 +96,11 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     return this.deps.queue !== undefined || this.deps.options.adapter !== undefined;
   }
 
+  /** Resolves once the other processes of the message queue can know this one. */
+  async joinCluster(): Promise<void> {
+    await this.deps.queue?.joined?.();
+  }
+
   /** Helpers for clients that another process serves. */
   get remote(): RemoteClients {
     if (this.remoteClients) return this.remoteClients;

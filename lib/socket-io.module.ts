@@ -127,9 +127,13 @@ export class SocketIOModule
     return super.forRootAsync(options);
   }
 
-  /** After Nest connected the gateways: make sure a server exists even without any gateway. */
-  onModuleInit(): void {
+  /**
+   * After Nest connected the gateways: make sure a server exists even without any gateway, and
+   * (with a heartbeat message queue) that the other processes know this one before it serves.
+   */
+  async onModuleInit(): Promise<void> {
     this.adapter.ensureServer();
+    await this.adapter.joinCluster();
   }
 
   async onApplicationShutdown(): Promise<void> {

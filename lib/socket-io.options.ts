@@ -22,6 +22,8 @@ const positiveNumber: Check = (v) =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a positive number';
 const func: Check = (v) => (typeof v === 'function' ? undefined : 'must be a function');
 
+const QUEUE_TYPES = ['redis', 'redis-sharded', 'redis-streams', 'postgres', 'amqp', 'nats'];
+
 const checks: Record<keyof SocketIOModuleOptions, Check> = {
   path: (v) =>
     typeof v === 'string' && v.startsWith('/') ? undefined : "must be a string starting with '/'",
@@ -59,13 +61,13 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
       : 'must be a list of guard classes or instances',
   messageQueue: (v) => {
     if (typeof v === 'string') {
-      return /^(redis|rediss|postgres|postgresql):\/\//.test(v)
+      return /^(redis|rediss|postgres|postgresql|amqp|amqps|nats):\/\//.test(v)
         ? undefined
-        : 'must be a redis://, rediss:// or postgres:// URL';
+        : 'must be a redis://, rediss://, postgres://, amqp://, amqps:// or nats:// URL';
     }
     if (!isPlainObject(v)) return 'must be a URL or { type, url }';
-    if (!['redis', 'redis-sharded', 'redis-streams', 'postgres'].includes(v.type as string)) {
-      return "type must be 'redis', 'redis-sharded', 'redis-streams' or 'postgres'";
+    if (!QUEUE_TYPES.includes(v.type as string)) {
+      return `type must be one of ${QUEUE_TYPES.map((t) => `'${t}'`).join(', ')}`;
     }
     return typeof v.url === 'string' ? undefined : 'url must be a string';
   },

@@ -1,6 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
 import type { MessageQueue } from './message-queue.interface.js';
+import { createAmqpQueue } from './amqp-queue.js';
+import { createNatsQueue } from './nats-queue.js';
 import { createPostgresQueue } from './postgres-queue.js';
 import { queueEndpoint } from './queue-endpoint.js';
 import { createRedisQueue } from './redis-queue.js';
@@ -36,9 +38,15 @@ export async function createMessageQueue(
     return undefined;
   }
   const endpoint = queueEndpoint(options.messageQueue);
-  const queue = await (endpoint.type === 'postgres'
-    ? createPostgresQueue(endpoint, channel, emitterOnly, logger)
-    : createRedisQueue(endpoint, channel, emitterOnly, logger));
+  const create =
+    endpoint.type === 'postgres'
+      ? createPostgresQueue
+      : endpoint.type === 'amqp'
+        ? createAmqpQueue
+        : endpoint.type === 'nats'
+          ? createNatsQueue
+          : createRedisQueue;
+  const queue = await create(endpoint, channel, emitterOnly, logger);
   logger.log(
     `Message queue: ${endpoint.type} on ${endpoint.label}, channel "${channel}"${emitterOnly ? ' (emitter only)' : ''}`,
   );

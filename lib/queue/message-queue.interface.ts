@@ -22,6 +22,8 @@ export interface MessageQueue {
   emitter?(namespace: string): EmitterOperator;
   /** Room and disconnect helpers for clients of other processes. */
   remoteClients(server: Server | undefined): RemoteClients;
+  /** Resolves once the other processes can know this one (its first heartbeat went round). */
+  joined?(): Promise<void>;
   /** Closes every connection the queue opened. */
   close(): Promise<void>;
 }

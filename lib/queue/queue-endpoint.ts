@@ -4,7 +4,7 @@ import type { MessageQueueOptions } from '../interfaces/socket-io-module-options
 export interface QueueEndpoint {
   readonly type: MessageQueueOptions['type'];
   readonly url: string;
-  /** `Redis at 127.0.0.1:6379`, `PostgreSQL at db:5432`: host and port only. */
+  /** `Redis at 127.0.0.1:6379`, `NATS at nats:4222`: host and port only. */
   readonly label: string;
   readonly adapterOptions: Record<string, unknown>;
 }
@@ -15,13 +15,38 @@ export function queueEndpoint(option: string | MessageQueueOptions): QueueEndpoi
     typeof option === 'string'
       ? { type: typeFromUrl(option), url: option, adapterOptions: {} }
       : option;
-  const service = type === 'postgres' ? 'PostgreSQL' : 'Redis';
-  return { type, url, adapterOptions: adapterOptions ?? {}, label: `${service} at ${hostOf(url)}` };
+  return {
+    type,
+    url,
+    adapterOptions: adapterOptions ?? {},
+    label: `${SERVICES[type]} at ${hostOf(url)}`,
+  };
 }
 
+const SERVICES: Record<MessageQueueOptions['type'], string> = {
+  redis: 'Redis',
+  'redis-sharded': 'Redis',
+  'redis-streams': 'Redis',
+  postgres: 'PostgreSQL',
+  amqp: 'AMQP broker',
+  nats: 'NATS',
+};
+
 function typeFromUrl(url: string): MessageQueueOptions['type'] {
-  return /^postgres(ql)?:/i.test(url) ? 'postgres' : 'redis';
+  if (/^postgres(ql)?:/i.test(url)) return 'postgres';
+  if (/^amqps?:/i.test(url)) return 'amqp';
+  if (/^nats:/i.test(url)) return 'nats';
+  return 'redis';
 }
+
+const DEFAULT_PORTS: Record<string, string> = {
+  'postgres:': '5432',
+  'postgresql:': '5432',
+  'amqp:': '5672',
+  'amqps:': '5671',
+  'nats:': '4222',
+  'tls:': '4222',
+};
 
 /** `host:port` of a URL, with the default port of its scheme; never its credentials. */
 function hostOf(url: string): string {
@@ -31,7 +56,7 @@ function hostOf(url: string): string {
   } catch {
     return '(an unparsable URL)';
   }
-  const fallback = parsed.protocol.startsWith('postgres') ? '5432' : '6379';
+  const fallback = DEFAULT_PORTS[parsed.protocol.toLowerCase()] ?? '6379';
   return `${parsed.hostname || 'localhost'}:${parsed.port || fallback}`;
 }
 
