@@ -1,4 +1,5 @@
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
+import { MESSAGE_QUEUE_KINDS, messageQueueKind } from './queue/queue-kinds.js';
 
 /** Thrown at start-up when an option is unknown or has the wrong type; the message names it. */
 export class InvalidSocketIOOptionError extends Error {
@@ -17,12 +18,14 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const isOrigin = (v: unknown) => typeof v === 'string' || v instanceof RegExp;
 
+/** `a, b or c` */
+const orList = (items: string[]) =>
+  items.length > 1 ? `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}` : items[0];
+
 const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be a boolean');
 const positiveNumber: Check = (v) =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a positive number';
 const func: Check = (v) => (typeof v === 'function' ? undefined : 'must be a function');
-
-const QUEUE_TYPES = ['redis', 'redis-sharded', 'redis-streams', 'postgres', 'amqp', 'nats'];
 
 const checks: Record<keyof SocketIOModuleOptions, Check> = {
   path: (v) =>
@@ -61,13 +64,13 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
       : 'must be a list of guard classes or instances',
   messageQueue: (v) => {
     if (typeof v === 'string') {
-      return /^(redis|rediss|postgres|postgresql|amqp|amqps|nats):\/\//.test(v)
-        ? undefined
-        : 'must be a redis://, rediss://, postgres://, amqp://, amqps:// or nats:// URL';
+      if (messageQueueKind(v)) return undefined;
+      const schemes = MESSAGE_QUEUE_KINDS.flatMap((k) => k.schemes.map((s) => `${s}://`));
+      return `must be a ${orList(schemes)} URL`;
     }
     if (!isPlainObject(v)) return 'must be a URL or { type, url }';
-    if (!QUEUE_TYPES.includes(v.type as string)) {
-      return `type must be one of ${QUEUE_TYPES.map((t) => `'${t}'`).join(', ')}`;
+    if (!MESSAGE_QUEUE_KINDS.some((k) => k.type === v.type)) {
+      return `type must be ${orList(MESSAGE_QUEUE_KINDS.map((k) => `'${k.type}'`))}`;
     }
     return typeof v.url === 'string' ? undefined : 'url must be a string';
   },
@@ -88,6 +91,7 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
       ? undefined
       : 'must be { points, duration } with positive numbers',
   handlerTimeout: positiveNumber,
+  directDispatch: bool,
 };
 
 /** Checks every option and throws an `InvalidSocketIOOptionError` naming the first wrong one. */

@@ -1,6 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { Socket } from 'socket.io';
-import { WsExecutionContext } from '../socket-io.execution-context.js';
+import { WsExecutionContext } from '../context/ws-execution-context.js';
 
 /**
  * The ExecutionContext a connection guard receives: type `'ws'`, the socket as client, the

@@ -1,4 +1,3 @@
-import type { LoggerService } from '@nestjs/common';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { loadOptional } from '../load-optional.js';
 import {
@@ -8,7 +7,7 @@ import {
   reconnectDelay,
   STARTUP_ATTEMPTS,
 } from './broker-queue.js';
-import type { MessageQueue } from './message-queue.interface.js';
+import type { MessageQueue, MessageQueueSettings } from './message-queue.interface.js';
 import type { QueueEndpoint } from './queue-endpoint.js';
 
 type AmqpModule = Pick<typeof import('amqplib'), 'connect'>;
@@ -24,9 +23,7 @@ const TO_ALL = 'all';
  */
 export async function createAmqpQueue(
   endpoint: QueueEndpoint,
-  channel: string,
-  emitterOnly: boolean,
-  logger: LoggerService,
+  { channel, emitterOnly, logger }: MessageQueueSettings,
 ): Promise<MessageQueue> {
   if (!/^[\w.:-]{1,255}$/.test(channel)) {
     throw new Error(

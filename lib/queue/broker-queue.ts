@@ -1,13 +1,12 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Server } from 'socket.io';
 import { loadOptional } from '../load-optional.js';
 import { BrokerCluster, type BrokerLink } from './broker-cluster.js';
-import { ClusterClients } from './cluster-clients.js';
+import { clusterQueue } from './cluster-clients.js';
 import { encodeMessage, newProcessId } from './cluster-codec.js';
 import { ClusterEmitter } from './cluster-emitter.js';
 import { emitterQueue } from './emitter-clients.js';
 import type { MessageQueue } from './message-queue.interface.js';
-import { withoutSecrets, type QueueEndpoint } from './queue-endpoint.js';
+import { queueErrorText, unreachableQueueError, type QueueEndpoint } from './queue-endpoint.js';
 
 /** Reconnection delay: exponential from 50 ms to 2 s, each spread by ±50 % so processes do not retry in step. */
 export function reconnectDelay(attempt: number): number {
@@ -61,16 +60,12 @@ export class BrokerConnectionState {
   }
 
   describe(reason: unknown): string {
-    const text = String((reason as Error)?.message ?? reason ?? '');
-    return withoutSecrets(text, this.endpoint.url) || 'connection closed';
+    return queueErrorText(reason ?? '', this.endpoint) || 'connection closed';
   }
 
   /** The start-up error: names the broker, never the URL's password. */
   unreachable(err: unknown): Error {
-    return new Error(
-      `SocketIOModule: cannot reach the message queue, ${this.endpoint.label}: ${this.describe(err)}`,
-      { cause: err },
-    );
+    return unreachableQueueError(this.endpoint, err);
   }
 }
 
@@ -137,10 +132,5 @@ export function brokerQueue(
       return link.publishTo(processId, payload);
     },
   });
-  return {
-    adapter: cluster.adapter,
-    remoteClients: (server: Server | undefined) => new ClusterClients(server),
-    joined: () => cluster.joined(),
-    close,
-  };
+  return { ...clusterQueue(cluster.adapter, close), joined: () => cluster.joined() };
 }

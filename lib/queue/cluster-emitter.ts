@@ -1,4 +1,4 @@
-import type { EmitterOperator } from './message-queue.interface.js';
+import type { BroadcastOperator } from '../interfaces/broadcast-operator.interface.js';
 
 /** The sender uid that socket.io-adapter's cluster protocol reserves for emitters (never counted as a server). */
 const EMITTER_UID = 'emitter';
@@ -30,7 +30,7 @@ interface Target {
  * one `ClusterAdapterWithHeartbeat` servers read): each call becomes one cluster message, handed
  * to `publish` in call order.
  */
-export class ClusterEmitter implements EmitterOperator {
+export class ClusterEmitter implements BroadcastOperator {
   constructor(
     private readonly namespace: string,
     private readonly publish: (message: Record<string, unknown>) => void,

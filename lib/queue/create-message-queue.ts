@@ -1,32 +1,29 @@
 import type { LoggerService } from '@nestjs/common';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
+import { DEFAULT_CHANNEL } from '../socket-io.constants.js';
+import { clusterQueue } from './cluster-clients.js';
 import type { MessageQueue } from './message-queue.interface.js';
-import { createAmqpQueue } from './amqp-queue.js';
-import { createNatsQueue } from './nats-queue.js';
-import { createPostgresQueue } from './postgres-queue.js';
+import { messageQueueKind } from './queue-kinds.js';
 import { queueEndpoint } from './queue-endpoint.js';
-import { createRedisQueue } from './redis-queue.js';
-import { ClusterClients } from './cluster-clients.js';
+import { LocalOnlyClients } from './remote-clients.js';
 
-/** Default prefix of every message-queue key and channel. */
-export const DEFAULT_CHANNEL = 'nest-socketio';
+/** The queue of a single process: socket.io's in-memory adapter, and no other process to ask. */
+export function inMemoryQueue(): MessageQueue {
+  return { remoteClients: () => new LocalOnlyClients(), close: async () => {} };
+}
 
 /**
- * The message queue the options ask for, connected: undefined without one (one process, in
- * memory). A custom `adapter` needs no connection of ours, only the cluster room helpers.
+ * The message queue the options ask for, connected: in memory without one (one process). A
+ * custom `adapter` needs no connection of ours, only the cluster room helpers.
  */
 export async function createMessageQueue(
   options: SocketIOModuleOptions,
   logger: LoggerService,
-): Promise<MessageQueue | undefined> {
+): Promise<MessageQueue> {
   const channel = options.channel ?? DEFAULT_CHANNEL;
   const emitterOnly = options.emitterOnly === true;
   if (options.adapter !== undefined && !emitterOnly) {
-    return {
-      adapter: options.adapter,
-      remoteClients: (server) => new ClusterClients(server),
-      close: async () => {},
-    };
+    return clusterQueue(options.adapter, async () => {});
   }
   if (!options.messageQueue) {
     if (emitterOnly) {
@@ -35,18 +32,13 @@ export async function createMessageQueue(
         'SocketIOModule: emitterOnly: true needs a messageQueue (a Redis or Postgres URL); the adapter option alone cannot emit without a server',
       );
     }
-    return undefined;
+    return inMemoryQueue();
   }
-  const endpoint = queueEndpoint(options.messageQueue);
-  const create =
-    endpoint.type === 'postgres'
-      ? createPostgresQueue
-      : endpoint.type === 'amqp'
-        ? createAmqpQueue
-        : endpoint.type === 'nats'
-          ? createNatsQueue
-          : createRedisQueue;
-  const queue = await create(endpoint, channel, emitterOnly, logger);
+  const kind = messageQueueKind(options.messageQueue);
+  // The options were validated: an unknown kind cannot get here.
+  if (!kind) throw new Error('SocketIOModule: unknown messageQueue');
+  const endpoint = queueEndpoint(options.messageQueue, kind);
+  const queue = await kind.connect(endpoint, { channel, emitterOnly, logger });
   logger.log(
     `Message queue: ${endpoint.type} on ${endpoint.label}, channel "${channel}"${emitterOnly ? ' (emitter only)' : ''}`,
   );

@@ -1,4 +1,3 @@
-import type { LoggerService } from '@nestjs/common';
 import type { ConnectionOptions, NatsConnection } from 'nats';
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadOptional } from '../load-optional.js';
@@ -9,7 +8,7 @@ import {
   reconnectDelay,
   STARTUP_ATTEMPTS,
 } from './broker-queue.js';
-import type { MessageQueue } from './message-queue.interface.js';
+import type { MessageQueue, MessageQueueSettings } from './message-queue.interface.js';
 import type { QueueEndpoint } from './queue-endpoint.js';
 
 type NatsModule = Pick<typeof import('nats'), 'connect'>;
@@ -24,9 +23,7 @@ const DRAIN_TIMEOUT_MS = 2000;
  */
 export async function createNatsQueue(
   endpoint: QueueEndpoint,
-  channel: string,
-  emitterOnly: boolean,
-  logger: LoggerService,
+  { channel, emitterOnly, logger }: MessageQueueSettings,
 ): Promise<MessageQueue> {
   if (!/^[^\s*>.]+(\.[^\s*>.]+)*$/.test(channel)) {
     throw new Error(

@@ -4,60 +4,45 @@ import type { MessageQueueOptions } from '../interfaces/socket-io-module-options
 export interface QueueEndpoint {
   readonly type: MessageQueueOptions['type'];
   readonly url: string;
-  /** `Redis at 127.0.0.1:6379`, `NATS at nats:4222`: host and port only. */
+  /** `Redis at 127.0.0.1:6379`, `PostgreSQL at db:5432`: host and port only. */
   readonly label: string;
   readonly adapterOptions: Record<string, unknown>;
 }
 
-/** Normalises the string and object forms of the `messageQueue` option. */
-export function queueEndpoint(option: string | MessageQueueOptions): QueueEndpoint {
-  const { type, url, adapterOptions } =
-    typeof option === 'string'
-      ? { type: typeFromUrl(option), url: option, adapterOptions: {} }
-      : option;
+/** Normalises the string and object forms of the `messageQueue` option, for a kind of queue. */
+export function queueEndpoint(
+  option: string | MessageQueueOptions,
+  kind: {
+    type: string;
+    service: string;
+    defaultPort: number;
+    schemePorts?: Readonly<Record<string, number>>;
+  },
+): QueueEndpoint {
+  const { url, adapterOptions } =
+    typeof option === 'string' ? { url: option, adapterOptions: {} } : option;
   return {
-    type,
+    type: kind.type as MessageQueueOptions['type'],
     url,
     adapterOptions: adapterOptions ?? {},
-    label: `${SERVICES[type]} at ${hostOf(url)}`,
+    label: `${kind.service} at ${hostOf(url, kind.defaultPort, kind.schemePorts)}`,
   };
 }
 
-const SERVICES: Record<MessageQueueOptions['type'], string> = {
-  redis: 'Redis',
-  'redis-sharded': 'Redis',
-  'redis-streams': 'Redis',
-  postgres: 'PostgreSQL',
-  amqp: 'AMQP broker',
-  nats: 'NATS',
-};
-
-function typeFromUrl(url: string): MessageQueueOptions['type'] {
-  if (/^postgres(ql)?:/i.test(url)) return 'postgres';
-  if (/^amqps?:/i.test(url)) return 'amqp';
-  if (/^nats:/i.test(url)) return 'nats';
-  return 'redis';
-}
-
-const DEFAULT_PORTS: Record<string, string> = {
-  'postgres:': '5432',
-  'postgresql:': '5432',
-  'amqp:': '5672',
-  'amqps:': '5671',
-  'nats:': '4222',
-  'tls:': '4222',
-};
-
-/** `host:port` of a URL, with the default port of its scheme; never its credentials. */
-function hostOf(url: string): string {
+/** `host:port` of a URL, with the default port of its kind; never its credentials. */
+function hostOf(
+  url: string,
+  defaultPort: number,
+  schemePorts: Readonly<Record<string, number>> = {},
+): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return '(an unparsable URL)';
   }
-  const fallback = DEFAULT_PORTS[parsed.protocol.toLowerCase()] ?? '6379';
-  return `${parsed.hostname || 'localhost'}:${parsed.port || fallback}`;
+  const port = parsed.port || schemePorts[parsed.protocol.slice(0, -1)] || defaultPort;
+  return `${parsed.hostname || 'localhost'}:${port}`;
 }
 
 /** Removes the credentials of any URL a driver may have put into an error message. */
@@ -72,4 +57,19 @@ export function withoutSecrets(message: string, url: string): string {
     // an unparsable URL has no credentials to hide
   }
   return out;
+}
+
+/** A driver's error as it may be logged: its message, without the queue's credentials. */
+export function queueErrorText(err: unknown, endpoint: QueueEndpoint): string {
+  const message = (err as { message?: unknown } | undefined)?.message ?? err;
+  return withoutSecrets(String(message), endpoint.url);
+}
+
+/** The start-up error of a queue that cannot be reached: names the service, never the password. */
+export function unreachableQueueError(endpoint: QueueEndpoint, err: unknown): Error {
+  const reason = queueErrorText(err, endpoint);
+  return new Error(
+    `SocketIOModule: cannot reach the message queue, ${endpoint.label}: ${reason || 'connection refused'}`,
+    { cause: err },
+  );
 }

@@ -2,20 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { closeClients, connect, next } from '../../support/app.js';
 import type { MessageQueueOptions } from 'nest-socketio';
+import { removeBuilds } from '../../support/build-fixture.js';
 import {
   deliveredEventually,
-  freePort,
-  holdLock,
-  OwnNats,
-  OwnRedis,
-  removeBuilds,
-  SharedRabbitMQ,
   startNode,
   stopNodes,
   waitForServers,
   type QueueNode,
-  type RestartableBroker,
 } from '../../support/queue-cluster.js';
+import {
+  freePort,
+  holdLock,
+  OwnNats,
+  OwnRedis,
+  SharedRabbitMQ,
+  type RestartableBroker,
+} from '../../support/services.js';
 
 /** Polls a condition (a log line, a delivery) until it holds. */
 async function eventually<T>(

@@ -2,18 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { closeClients, collect, connect, next } from '../../support/app.js';
+import { removeBuilds } from '../../support/build-fixture.js';
 import {
   barrier,
-  holdLock,
-  QUEUE_KINDS,
-  removeBuilds,
-  requireService,
   startNode,
   stopNodes,
   waitForServers,
-  type QueueKind,
   type QueueNode,
 } from '../../support/queue-cluster.js';
+import { holdLock, QUEUE_KINDS, requireService, type QueueKind } from '../../support/services.js';
 
 afterAll(() => removeBuilds());
 

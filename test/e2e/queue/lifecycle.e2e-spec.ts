@@ -10,7 +10,7 @@ import {
   POSTGRES_URL,
   REDIS_URL,
   requireService,
-} from '../../support/queue-cluster.js';
+} from '../../support/services.js';
 
 /** Open TCP sockets of this process (the queue's connections among them). */
 const tcpSockets = () =>

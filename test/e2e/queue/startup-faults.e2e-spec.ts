@@ -1,7 +1,7 @@
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import { SocketIOModule, type SocketIOModuleOptions } from 'nest-socketio';
-import { freePort, holdLock, requireService } from '../../support/queue-cluster.js';
+import { freePort, holdLock, requireService } from '../../support/services.js';
 
 /** Starts an app with these options and returns its start-up error message. */
 async function startupError(options: SocketIOModuleOptions): Promise<string> {
@@ -67,7 +67,7 @@ describe('message queue: unreachable at start-up', () => {
   it('AMQP and NATS: name host and port, hide the password, fail fast', async () => {
     const port = await freePort();
     for (const [url, service] of [
-      [`amqp://guest:amqp-s3cret@127.0.0.1:${port}`, 'AMQP broker'],
+      [`amqp://guest:amqp-s3cret@127.0.0.1:${port}`, 'RabbitMQ'],
       [`nats://natsuser:nats-s3cret@127.0.0.1:${port}`, 'NATS'],
     ]) {
       for (const emitterOnly of [false, true]) {
@@ -91,7 +91,7 @@ describe('message queue: unreachable at start-up', () => {
     const message = await startupError({
       messageQueue: 'amqp://guest:amqp-wr0ng@127.0.0.1:5672',
     }).finally(release);
-    expect(message).toContain('cannot reach the message queue, AMQP broker at 127.0.0.1:5672');
+    expect(message).toContain('cannot reach the message queue, RabbitMQ at 127.0.0.1:5672');
     expect(message).toContain('ACCESS-REFUSED');
     expect(message).not.toContain('amqp-wr0ng');
   }, 300_000);
