@@ -41,6 +41,7 @@ const now = () => performance.timeOrigin + performance.now();
 type Command =
   | { id: number; cmd: 'emit'; to?: string; n: number }
   | { id: number; cmd: 'burst'; count: number }
+  | { id: number; cmd: 'rooms'; sid: string }
   | { id: number; cmd: 'mark' }
   | { id: number; cmd: 'cpu' }
   | { id: number; cmd: 'close' };
@@ -66,9 +67,15 @@ async function serve(options: SocketIOModuleOptions): Promise<void> {
       for (let i = 0; i < c.n; i++) sockets.emit('t', t, c.to ? { to: c.to } : {});
     }
     if (c.cmd === 'burst') for (let i = 0; i < c.count; i++) sockets.emit('b', i);
+    let ms: number | undefined;
+    if (c.cmd === 'rooms') {
+      const t = now();
+      await sockets.rooms({ sid: c.sid });
+      ms = now() - t;
+    }
     if (c.cmd === 'mark') mark = process.cpuUsage();
     const cpu = process.cpuUsage(mark);
-    process.send!({ id: c.id, cpuUs: cpu.user + cpu.system });
+    process.send!({ id: c.id, cpuUs: cpu.user + cpu.system, ms });
     if (c.cmd === 'close') {
       await app.close();
       process.exit(0);
@@ -118,6 +125,7 @@ interface Figures {
   medianMs: number;
   p99Ms: number;
   threeMedianMs: number;
+  roomsMedianMs: number;
   cpuUsPerDelivery: number;
 }
 
@@ -148,6 +156,9 @@ async function measure(kind: Kind, emits: number, clients: number): Promise<Figu
     // Small writes in a row are where Nagle's algorithm waits for the broker's delayed ACK.
     const pairs: number[] = [];
     for (let i = 0; i < emits; i++) pairs.push(await round(3));
+    // A request and its response: rooms() of a client of the other process.
+    const asks: number[] = [];
+    for (let i = 0; i < emits; i++) asks.push((await a.send({ cmd: 'rooms', sid: target.id })).ms);
 
     const burst = 200;
     let delivered = 0;
@@ -166,6 +177,7 @@ async function measure(kind: Kind, emits: number, clients: number): Promise<Figu
       medianMs: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
       threeMedianMs: percentile(pairs, 50),
+      roomsMedianMs: percentile(asks, 50),
       cpuUsPerDelivery: (ca.cpuUs + cb.cpuUs) / delivered,
     };
   } finally {
@@ -198,14 +210,15 @@ async function main(): Promise<void> {
     );
   const base = results.get('redis')!;
   console.log(
-    `| queue | emit latency median (ms) | p99 (ms) | 3 emits in a row, median (ms) | CPU per delivered msg (µs) | latency vs Redis | CPU vs Redis |`,
+    `| queue | emit latency median (ms) | p99 (ms) | 3 emits in a row, median (ms) | rooms() of a remote sid, median (ms) | CPU per delivered msg (µs) | latency vs Redis | CPU vs Redis |`,
   );
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const [name, list] of results) {
     const row = [
       median(list, 'medianMs').toFixed(2),
       median(list, 'p99Ms').toFixed(2),
       median(list, 'threeMedianMs').toFixed(2),
+      median(list, 'roomsMedianMs').toFixed(2),
       median(list, 'cpuUsPerDelivery').toFixed(1),
       (median(list, 'medianMs') / median(base, 'medianMs')).toFixed(2),
       (median(list, 'cpuUsPerDelivery') / median(base, 'cpuUsPerDelivery')).toFixed(2),
