@@ -5,7 +5,6 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { WebSocketGateway } from '@nestjs/websockets';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -48,12 +47,8 @@ type Command =
 
 /** A server process: a Nest app on the queue, driven over IPC. */
 async function serve(options: SocketIOModuleOptions): Promise<void> {
-  @WebSocketGateway()
-  class Gateway {}
-  @Module({
-    imports: [SocketIOModule.forRoot({ ...options, logger: false })],
-    providers: [Gateway],
-  })
+  // The module serves the default namespace without any gateway.
+  @Module({ imports: [SocketIOModule.forRoot({ ...options, logger: false })] })
   // oxlint-disable-next-line typescript/no-extraneous-class -- a Nest module is a class by design
   class AppModule {}
   const app = await NestFactory.create(AppModule, { logger: false });
@@ -186,11 +181,12 @@ async function measure(kind: Kind, emits: number, clients: number): Promise<Figu
   }
 }
 
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
 async function main(): Promise<void> {
-  const arg = (name: string, fallback: number) => {
-    const i = process.argv.indexOf(name);
-    return i > 0 ? Number(process.argv[i + 1]) : fallback;
-  };
   const rounds = arg('--rounds', 3);
   const emits = arg('--emits', 300);
   const clients = arg('--clients', 50);
