@@ -113,8 +113,12 @@ export function validateSocketIOOptions(options: unknown): SocketIOModuleOptions
     if (problem) throw new InvalidSocketIOOptionError(key, problem);
   }
   const opts = options as SocketIOModuleOptions;
-  if (opts.emitterOnly && !opts.messageQueue && !opts.adapter) {
-    throw new InvalidSocketIOOptionError('emitterOnly', 'needs a messageQueue to emit through');
+  if (opts.emitterOnly && !opts.messageQueue) {
+    // An adapter serves a server's clients; a worker has no server to emit through.
+    throw new InvalidSocketIOOptionError(
+      'emitterOnly',
+      'needs a messageQueue (a Redis or Postgres URL) to emit through; the adapter option alone cannot emit without a server',
+    );
   }
   return opts;
 }

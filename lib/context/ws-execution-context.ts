@@ -1,4 +1,13 @@
-import type { ExecutionContext, Type } from '@nestjs/common';
+import type { ArgumentsHost, ExecutionContext, Type } from '@nestjs/common';
+
+// Nest's root does not export the three hosts' interfaces.
+type WsArgumentsHost = ReturnType<ArgumentsHost['switchToWs']>;
+/** What `switchToHttp()` gives. */
+export type HttpArgumentsHost = ReturnType<ArgumentsHost['switchToHttp']>;
+type RpcArgumentsHost = ReturnType<ArgumentsHost['switchToRpc']>;
+
+/** A handler as Nest hands it to guards: the method itself. */
+export type HandlerFunction = (...args: never[]) => unknown;
 
 /**
  * An ExecutionContext of type `'ws'` over handler arguments `[client, data, ack, ..., pattern]`,
@@ -9,39 +18,42 @@ export class WsExecutionContext implements ExecutionContext {
   constructor(
     protected readonly args: unknown[],
     private readonly metatype: Type,
-    private readonly handler: (...args: any[]) => unknown,
+    private readonly handler: HandlerFunction,
   ) {}
 
-  getClass<T = any>(): Type<T> {
+  getClass<T = unknown>(): Type<T> {
     return this.metatype as Type<T>;
   }
-  getHandler(): (...args: any[]) => unknown {
+  getHandler(): HandlerFunction {
     return this.handler;
   }
-  getArgs<T extends any[] = any[]>(): T {
+  getArgs<T extends unknown[] = unknown[]>(): T {
     return this.args as T;
   }
-  getArgByIndex<T = any>(index: number): T {
+  getArgByIndex<T = unknown>(index: number): T {
     return this.args[index] as T;
   }
   getType<T extends string = 'ws'>(): T {
     return 'ws' as T;
   }
-  switchToWs(): any {
+  switchToWs(): WsArgumentsHost {
+    const args = this.args;
     return {
-      getClient: () => this.args[0],
-      getData: () => this.args[1],
-      getPattern: () => this.args[this.args.length - 1],
+      getClient: <T>() => args[0] as T,
+      getData: <T>() => args[1] as T,
+      getPattern: () => args[args.length - 1] as string,
     };
   }
-  switchToHttp(): any {
+  switchToHttp(): HttpArgumentsHost {
+    const args = this.args;
     return {
-      getRequest: () => this.args[0],
-      getResponse: () => this.args[1],
-      getNext: () => this.args[2],
+      getRequest: <T>() => args[0] as T,
+      getResponse: <T>() => args[1] as T,
+      getNext: <T>() => args[2] as T,
     };
   }
-  switchToRpc(): any {
-    return { getData: () => this.args[0], getContext: () => this.args[1] };
+  switchToRpc(): RpcArgumentsHost {
+    const args = this.args;
+    return { getData: <T>() => args[0] as T, getContext: <T>() => args[1] as T };
   }
 }

@@ -10,7 +10,7 @@ import type { DirectHandler } from './direct-handlers.js';
 
 type Ack = (...args: unknown[]) => void;
 /** Nest's callback for a handler: guards, interceptors, pipes and filters around the method. */
-export type NestCallback = MessageMappingProperties['callback'];
+type NestCallback = MessageMappingProperties['callback'];
 
 /** One event being answered: its client, its frame, and how the client wants the answer. */
 interface Call {

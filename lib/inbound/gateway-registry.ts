@@ -17,7 +17,7 @@ import {
 } from '../internals/nest.internals.js';
 
 /** A gateway namespace as `@WebSocketGateway()` accepts it. */
-export type NamespaceKey = string | RegExp | ((...args: never[]) => unknown);
+type NamespaceKey = string | RegExp | ((...args: never[]) => unknown);
 
 /** A gateway instance, seen as a bag of methods. */
 export type GatewayInstance = Record<string, unknown>;
@@ -38,7 +38,7 @@ export interface GatewayEntry {
 }
 
 /** Normalises a namespace the way socket.io does (`''` and undefined are `/`). */
-export function namespaceKey(ns: unknown): NamespaceKey {
+function namespaceKey(ns: unknown): NamespaceKey {
   if (ns === undefined || ns === null || ns === '') return '/';
   if (typeof ns === 'string') return ns.startsWith('/') ? ns : `/${ns}`;
   return ns as NamespaceKey;

@@ -120,7 +120,7 @@ export interface SocketIOOptionsFactory {
 
 /** Options of `SocketIOModule.forRootAsync()`. */
 export interface SocketIOModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  useFactory?: (...args: any[]) => SocketIOModuleOptions | Promise<SocketIOModuleOptions>;
+  useFactory?: (...args: never[]) => SocketIOModuleOptions | Promise<SocketIOModuleOptions>;
   inject?: (InjectionToken | OptionalFactoryDependency)[];
   useClass?: Type<SocketIOOptionsFactory>;
   useExisting?: Type<SocketIOOptionsFactory>;

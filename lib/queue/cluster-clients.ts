@@ -18,7 +18,7 @@ const SETTLE_TIMEOUT = 5000;
  * the change is broadcast to every process, then confirmed by asking the process that serves
  * the client, so a resolved `join` means the next emit to the room reaches it.
  */
-export class ClusterClients implements RemoteClients {
+class ClusterClients implements RemoteClients {
   constructor(private readonly server: Server | undefined) {}
 
   async join(namespace: string, sid: string, room: string | string[]): Promise<void> {

@@ -8,7 +8,7 @@ import { queueEndpoint } from './queue-endpoint.js';
 import { LocalOnlyClients } from './remote-clients.js';
 
 /** The queue of a single process: socket.io's in-memory adapter, and no other process to ask. */
-export function inMemoryQueue(): MessageQueue {
+function inMemoryQueue(): MessageQueue {
   return { remoteClients: () => new LocalOnlyClients(), close: async () => {} };
 }
 
@@ -25,18 +25,10 @@ export async function createMessageQueue(
   if (options.adapter !== undefined && !emitterOnly) {
     return clusterQueue(options.adapter, async () => {});
   }
-  if (!options.messageQueue) {
-    if (emitterOnly) {
-      // An adapter serves a server's clients; with no server there is nothing to emit through.
-      throw new Error(
-        'SocketIOModule: emitterOnly: true needs a messageQueue (a Redis or Postgres URL); the adapter option alone cannot emit without a server',
-      );
-    }
-    return inMemoryQueue();
-  }
+  // (The options were validated: an emitter-only worker has a messageQueue.)
+  if (!options.messageQueue) return inMemoryQueue();
   const kind = messageQueueKind(options.messageQueue);
-  // The options were validated: an unknown kind cannot get here.
-  if (!kind) throw new Error('SocketIOModule: unknown messageQueue');
+  if (!kind) throw new Error('SocketIOModule: unknown messageQueue'); // (validated already)
   const endpoint = queueEndpoint(options.messageQueue, kind);
   const queue = await kind.connect(endpoint, { channel, emitterOnly, logger });
   logger.log(

@@ -6,7 +6,7 @@ import type { RemoteClients } from './remote-clients.js';
  * `RemoteClients` of an emitter-only worker: it cannot ask the servers anything, so a change
  * resolves once the queue accepted it, in order before any later emit of this worker.
  */
-export class EmitterClients implements RemoteClients {
+class EmitterClients implements RemoteClients {
   constructor(
     private readonly emitter: (namespace: string) => BroadcastOperator,
     private readonly flush: () => Promise<void>,

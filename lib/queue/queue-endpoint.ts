@@ -46,7 +46,7 @@ function hostOf(
 }
 
 /** Removes the credentials of any URL a driver may have put into an error message. */
-export function withoutSecrets(message: string, url: string): string {
+function withoutSecrets(message: string, url: string): string {
   let out = message.split(url).join('(message queue URL)');
   try {
     const { password } = new URL(url);
