@@ -107,7 +107,7 @@ describe('message queue: unreachable at start-up', () => {
 
   it('emitterOnly with only a custom adapter says it needs a message queue', async () => {
     expect(await startupError({ emitterOnly: true, adapter: () => undefined })).toBe(
-      'SocketIOModule option "emitterOnly" needs a messageQueue (a Redis or Postgres URL) to emit through; the adapter option alone cannot emit without a server',
+      'SocketIOModule option "emitterOnly" needs a messageQueue (a Redis, Postgres, AMQP or NATS URL) to emit through; the adapter option alone cannot emit without a server',
     );
   });
 });
