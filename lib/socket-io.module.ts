@@ -92,6 +92,7 @@ export class SocketIOModule
     @Inject(SocketIOAdapter) private readonly adapter: SocketIOAdapter,
     @Inject(GatewayRegistry) private readonly gateways: GatewayRegistry,
     @Inject(SocketServers) private readonly servers: SocketServers,
+    @Inject(MessageQueue) private readonly queue: MessageQueue,
     @Inject(SocketIOConfig) private readonly config: SocketIOConfig,
     @Inject(ApplicationConfig) private readonly appConfig: ApplicationConfig,
   ) {
@@ -110,13 +111,15 @@ export class SocketIOModule
   }
 
   /**
-   * After Nest connected the gateways: their instances are the user's own again, and a server
-   * exists even without any gateway.
+   * After Nest connected the gateways: their instances are the user's own again, a server
+   * exists even without any gateway, and (on a queue that says when) the other processes know
+   * this one before it serves.
    */
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     this.gateways.release();
     if (warnIfAdapterReplaced(this.appConfig, this.adapter, this.config.logger)) return;
     this.adapter.ensureServer();
+    await this.queue.joined?.();
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -128,7 +128,7 @@ export function validateSocketIOOptions(options: unknown): SocketIOModuleOptions
     // An adapter serves a server's clients; a worker has no server to emit through.
     throw new InvalidSocketIOOptionError(
       'emitterOnly',
-      'needs a messageQueue (a Redis or Postgres URL) to emit through; the adapter option alone cannot emit without a server',
+      'needs a messageQueue (a Redis, Postgres, AMQP or NATS URL) to emit through; the adapter option alone cannot emit without a server',
     );
   }
   return opts;

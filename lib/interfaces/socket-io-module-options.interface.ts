@@ -35,9 +35,9 @@ export type SocketIOCorsOption =
 
 /** The object form of `messageQueue`. */
 export interface MessageQueueOptions {
-  /** `redis` (pub/sub), `redis-sharded` (Redis 7 sharded pub/sub), `redis-streams` or `postgres`. */
-  type: 'redis' | 'redis-sharded' | 'redis-streams' | 'postgres';
-  /** Connection URL: `redis://`, `rediss://` or `postgres://`. */
+  /** `redis` (pub/sub), `redis-sharded` (Redis 7 sharded pub/sub), `redis-streams`, `postgres`, `amqp` (RabbitMQ) or `nats`. */
+  type: 'redis' | 'redis-sharded' | 'redis-streams' | 'postgres' | 'amqp' | 'nats';
+  /** Connection URL: `redis://`, `rediss://`, `postgres://`, `amqp://`, `amqps://` or `nats://`. */
   url: string;
   /** Extra options handed to the socket.io adapter as they are. */
   adapterOptions?: Record<string, unknown>;
@@ -107,7 +107,7 @@ export interface SocketIOModuleOptions {
   session?: SessionMiddleware;
   /** Guards run for every namespace before a client is accepted. @default [] */
   connectionGuards?: (CanActivate | Type<CanActivate>)[];
-  /** Message queue that joins several processes: a `redis://`, `rediss://` or `postgres://` URL, or an object. @default undefined (in memory) */
+  /** Message queue that joins several processes: a `redis://`, `rediss://`, `postgres://`, `amqp://`, `amqps://` or `nats://` URL, or an object. @default undefined (in memory) */
   messageQueue?: string | MessageQueueOptions;
   /** Prefix of every message-queue key and channel. @default 'nest-socketio' */
   channel?: string;
