@@ -29,7 +29,6 @@ import { NamespaceAdmissionLimit } from './guards/namespace-admission-limit.js';
 import { RateLimit } from './guards/rate-limit.js';
 import { checkProductionSafety } from './guards/production-safety.check.js';
 import { warnIfAdapterReplaced } from './guards/adapter-replaced.check.js';
-import { applySessionInterceptor } from './session/session.interceptor.js';
 
 /** The gateways, once the start-up checks that read them have passed. */
 async function createGatewayRegistry(
@@ -38,7 +37,6 @@ async function createGatewayRegistry(
 ): Promise<GatewayRegistry> {
   const gateways = new GatewayRegistry(discovery, config);
   await checkProductionSafety(config.options, config.logger, gateways.corsOptions());
-  if (config.options.manageSession === false) applySessionInterceptor(gateways.gatewayClasses());
   return gateways;
 }
 

@@ -6,6 +6,12 @@ import { SocketCallFrame, SocketContextStorage } from '../context/socket-context
 import { SocketErrors } from '../errors/socket-errors.js';
 import { HandlerTimeout } from '../errors/handler-timeout.js';
 import { SocketIOConfig } from '../socket-io.config.js';
+import {
+  loadSession,
+  saveSession,
+  sessionSourceOf,
+  type SessionSource,
+} from '../session/session-source.js';
 import type { DirectHandler } from './direct-handlers.js';
 
 type Ack = (...args: unknown[]) => void;
@@ -19,6 +25,15 @@ interface Call {
   readonly ack: Ack | undefined;
   /** `@Ack()`: the handler acks by hand, its return value is not an ack. */
   readonly manual: boolean;
+  /** `manageSession: false`: the session read for this event, saved before the answer. */
+  session?: EventSession;
+}
+
+/** The store session of one event, and the socket's turn it holds until the answer. */
+interface EventSession {
+  readonly saveable: boolean;
+  readonly before: string;
+  readonly release: () => void;
 }
 
 /**
@@ -57,6 +72,20 @@ export class EventDispatcher {
     const data = args.length > 1 ? args : args[0];
     const frame = new SocketCallFrame(socket, event, args);
     const call: Call = { socket, frame, ack, manual };
+    const run = () => this.run(call, data, callback, direct, event);
+    const source = sessionSourceOf(socket);
+    if (source) this.withSession(source, call, run);
+    else run();
+  }
+
+  private run(
+    call: Call,
+    data: unknown,
+    callback: NestCallback | undefined,
+    direct: DirectHandler | undefined,
+    event: string,
+  ): void {
+    const { socket, frame, ack } = call;
     let result: unknown;
     try {
       // The event name and the frame follow the ack, for @EventName() and @SocketSession().
@@ -69,6 +98,50 @@ export class EventDispatcher {
       return;
     }
     this.settle(call, result, true);
+  }
+
+  /**
+   * `manageSession: false`: reads the session afresh from the store before anything of Nest's
+   * chain runs, so global and gateway guards and interceptors see it as saved now, not as it was
+   * at connect. One event of a socket at a time reads, changes and saves (concurrent ones lose no
+   * update); the turn ends with the answer, a refusal or an error.
+   */
+  private withSession(source: SessionSource, call: Call, run: () => void): void {
+    const previous = source.turn;
+    let release!: () => void;
+    source.turn = new Promise<void>((resolve) => (release = resolve));
+    previous
+      .then(() => loadSession(source))
+      .then(
+        ({ session, saveable }) => {
+          call.frame.session = session;
+          call.session = { saveable, before: JSON.stringify(session), release };
+          run();
+        },
+        (err) => {
+          release();
+          this.fail(call, err);
+        },
+      );
+  }
+
+  /** Saves a session the handler changed, then ends the socket's turn. */
+  private saveThen(call: Call, session: EventSession, next: () => void): void {
+    const now = call.frame.session;
+    if (!session.saveable || !now || JSON.stringify(now) === session.before) {
+      session.release();
+      return next();
+    }
+    saveSession(now).then(
+      () => {
+        session.release();
+        next();
+      },
+      (err) => {
+        session.release();
+        this.fail(call, err);
+      },
+    );
   }
 
   /** Resolves once no handler is in flight, or after `grace` ms. */
@@ -123,10 +196,19 @@ export class EventDispatcher {
         queueMicrotask(() => subscription?.unsubscribe());
       },
       error: (err) => this.fail(call, err),
+      // No value at all (a guard or interceptor gave none): the session's turn still ends.
+      complete: () => {
+        if (first) this.endTurn(call);
+      },
     });
   }
 
   private answer(call: Call, value: unknown): void {
+    const session = call.session;
+    if (session) {
+      call.session = undefined;
+      return this.saveThen(call, session, () => this.answer(call, value));
+    }
     if (value === undefined || value === null) return;
     const response = value as { event?: unknown; data?: unknown };
     try {
@@ -143,7 +225,14 @@ export class EventDispatcher {
 
   /** Error handlers see the client whose event failed. */
   private fail(call: Call, err: unknown): void {
+    this.endTurn(call);
     this.storage.run(call.frame, () => void this.errors.respond(err, call.socket, call.ack));
+  }
+
+  /** Ends the session turn of an event that gives no answer to save before (no save). */
+  private endTurn(call: Call): void {
+    call.session?.release();
+    call.session = undefined;
   }
 
   private finished(): void {

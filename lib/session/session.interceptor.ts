@@ -1,58 +1,14 @@
-import type { CallHandler, ExecutionContext, NestInterceptor, Type } from '@nestjs/common';
-import { concatMap, finalize, from, mergeMap, type Observable } from 'rxjs';
-import type { Socket } from 'socket.io';
-import { SocketCallFrame } from '../context/socket-context.storage.js';
-import { INTERCEPTORS_METADATA } from '../internals/nest.internals.js';
-import { loadSession, saveSession, sessionSourceOf } from './session-source.js';
+import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import type { Observable } from 'rxjs';
 
 /**
- * `manageSession: false`: before each event the session is read afresh from the store (so a
- * change made over HTTP is seen), and after the handler it is saved when it changed (so HTTP
- * sees what the handler wrote). Holds no state: the store and session id travel on the socket,
- * so one instance serves every application in the process, and gateways of an application with
- * managed sessions pass straight through.
+ * Kept so code that names it still compiles: with `manageSession: false` the session is now read
+ * from the store before guards and interceptors run, and saved before the answer, by the module's
+ * event dispatcher itself. This interceptor passes straight through.
+ * @deprecated Nothing to add: the session step runs before Nest's chain without it.
  */
 export class SessionInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const socket = context.switchToWs().getClient<Socket>();
-    const frame = context.getArgByIndex<unknown>(4);
-    const source = socket && sessionSourceOf(socket);
-    if (!source || !(frame instanceof SocketCallFrame)) return next.handle();
-    // One event of a socket at a time reads, changes and saves: concurrent ones lose no update.
-    const previous = source.turn;
-    let done!: () => void;
-    source.turn = new Promise<void>((resolve) => (done = resolve));
-    return from(previous.then(() => loadSession(source))).pipe(
-      mergeMap(({ session, saveable }) => {
-        frame.session = session;
-        let saved = JSON.stringify(session);
-        return next.handle().pipe(
-          concatMap(async (value) => {
-            const now = JSON.stringify(session);
-            if (saveable && now !== saved) {
-              await saveSession(session);
-              saved = now;
-            }
-            return value;
-          }),
-        );
-      }),
-      finalize(done),
-    );
-  }
-}
-
-/** The one instance put on gateways. */
-export const sessionInterceptor = new SessionInterceptor();
-
-/**
- * Puts the session interceptor first on every gateway class, before Nest builds their handlers
- * (called only with `manageSession: false`, so managed sessions cost nothing per event).
- */
-export function applySessionInterceptor(gatewayClasses: Type[]): void {
-  for (const metatype of gatewayClasses) {
-    const interceptors: unknown[] = Reflect.getMetadata(INTERCEPTORS_METADATA, metatype) ?? [];
-    if (interceptors.includes(sessionInterceptor)) continue;
-    Reflect.defineMetadata(INTERCEPTORS_METADATA, [sessionInterceptor, ...interceptors], metatype);
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle();
   }
 }
