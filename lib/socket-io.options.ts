@@ -1,5 +1,6 @@
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
 import { MESSAGE_QUEUE_KINDS, messageQueueKind } from './queue/queue-kinds.js';
+import { REDIS_QUEUE_TYPES } from './guards/rate-limit-store.js';
 
 /** Thrown at start-up when an option is unknown or has the wrong type; the message names it. */
 export class InvalidSocketIOOptionError extends Error {
@@ -94,9 +95,10 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
     isPlainObject(v) &&
     positiveNumber(v.points) === undefined &&
     positiveNumber(v.duration) === undefined &&
-    (v.key === undefined || typeof v.key === 'function')
+    (v.key === undefined || typeof v.key === 'function') &&
+    (v.store === undefined || v.store === 'memory' || v.store === 'messageQueue')
       ? undefined
-      : 'must be { points, duration, key? } with positive numbers and a key function',
+      : "must be { points, duration, key?, store? } with positive numbers, a key function and store 'memory' or 'messageQueue'",
   handlerTimeout: positiveNumber,
   directDispatch: bool,
   shutdownGrace: (v) =>
@@ -130,6 +132,15 @@ export function validateSocketIOOptions(options: unknown): SocketIOModuleOptions
       'emitterOnly',
       'needs a messageQueue (a Redis, Postgres, AMQP or NATS URL) to emit through; the adapter option alone cannot emit without a server',
     );
+  }
+  if (opts.rateLimit?.store === 'messageQueue') {
+    const kind = opts.messageQueue === undefined ? undefined : messageQueueKind(opts.messageQueue);
+    if (!kind || !REDIS_QUEUE_TYPES.includes(kind.type)) {
+      throw new InvalidSocketIOOptionError(
+        'rateLimit',
+        "has store: 'messageQueue', which counts in the message queue's Redis: set messageQueue to a redis:// or rediss:// URL, or use store: 'memory'",
+      );
+    }
   }
   return opts;
 }

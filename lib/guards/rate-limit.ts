@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Namespace, Socket } from 'socket.io';
 import { SocketError } from '../errors/error-reply.js';
 import { ConnectionRefusedError } from '../errors/connection-refused.error.js';
 import { SocketErrors } from '../errors/socket-errors.js';
 import type { RateLimitOptions } from '../interfaces/socket-io-module-options.interface.js';
 import { SocketIOConfig } from '../socket-io.config.js';
+import { SharedRateCount } from './rate-limit-store.js';
 
 /** What one key (an address, by default) has spent in the current window. */
 interface Window {
@@ -17,6 +18,12 @@ const TOO_MANY = 'Too Many Requests';
 /** The default key: the client's address, which reconnecting does not change. */
 const byAddress = (socket: Socket): string => socket.handshake.address;
 
+/** Calls `then` with a value, at once when it is one, once it resolves when it is a promise. */
+function settled<T>(value: T | Promise<T>, then: (v: T) => void): void {
+  if (value instanceof Promise) void value.then(then);
+  else then(value);
+}
+
 /**
  * The `rateLimit` option: a fixed window of `points` per `duration` ms for each key (the
  * client's address unless `key(socket)` says otherwise), shared by all connections with that
@@ -25,7 +32,7 @@ const byAddress = (socket: Socket): string => socket.handshake.address;
  * when the option is off, and costs one Map lookup per event when it is on.
  */
 @Injectable()
-export class RateLimit {
+export class RateLimit implements OnModuleInit, OnModuleDestroy {
   private readonly windows = new Map<string, Window>();
   /** The `rateLimit` option; without it nothing is installed. */
   private readonly options: RateLimitOptions;
@@ -33,9 +40,11 @@ export class RateLimit {
   private readonly keyOf: (socket: Socket) => string;
   /** Windows kept after the last sweep of stale ones: the next sweep waits for twice as many. */
   private sweepAt = 1024;
+  /** `store: 'messageQueue'`: the count every process shares. */
+  private shared?: SharedRateCount;
 
   constructor(
-    @Inject(SocketIOConfig) config: SocketIOConfig,
+    @Inject(SocketIOConfig) private readonly config: SocketIOConfig,
     @Inject(SocketErrors) private readonly errors: SocketErrors,
   ) {
     const { rateLimit } = config.options;
@@ -44,17 +53,35 @@ export class RateLimit {
     this.keyOf = this.options.key ?? byAddress;
   }
 
+  async onModuleInit(): Promise<void> {
+    if (this.enabled && this.options.store === 'messageQueue') {
+      this.shared = await SharedRateCount.connect(this.config.options, this.config.logger);
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.shared?.close();
+  }
+
   /** Limits every client that connects to this namespace from now on (with the option set). */
   install(nsp: Namespace): void {
     if (!this.enabled) return;
-    nsp.use((socket, next) => {
-      if (this.spend(this.keyOf(socket))) next();
-      else next(new ConnectionRefusedError(TOO_MANY));
-    });
+    nsp.use((socket, next) =>
+      settled(this.take(this.keyOf(socket)), (ok) =>
+        ok ? next() : next(new ConnectionRefusedError(TOO_MANY)),
+      ),
+    );
     nsp.on('connection', (socket: Socket) => this.watch(socket));
   }
 
-  /** Spends a point of `key`; false when its window has none left. */
+  /** Spends a point of `key` where the option counts (shared, or in this process). */
+  private take(key: string): boolean | Promise<boolean> {
+    if (!this.shared) return this.spend(key);
+    const { points, duration } = this.options;
+    return this.shared.spend(key, points, duration).then((ok) => ok ?? this.spend(key));
+  }
+
+  /** Spends a point of `key` in this process; false when its window has none left. */
   private spend(key: string): boolean {
     const now = Date.now();
     let window = this.windows.get(key);
@@ -78,19 +105,21 @@ export class RateLimit {
     const { disconnectAfter } = this.options;
     const key = this.keyOf(socket);
     let strikes = 0;
-    socket.use((packet, next) => {
-      if (this.spend(key)) {
-        strikes = 0;
-        return next();
-      }
-      // The packet goes no further: no handler runs, and the client learns why.
-      const last = packet[packet.length - 1];
-      const ack = typeof last === 'function' ? (last as (reply: unknown) => void) : undefined;
-      const answered = this.errors.respond(new SocketError(429, TOO_MANY), socket, ack);
-      if (disconnectAfter !== undefined && ++strikes >= disconnectAfter) {
-        // After the 429 and the answers already under way have been sent, not before.
-        void answered.finally(() => setImmediate(() => socket.disconnect(true)));
-      }
-    });
+    socket.use((packet, next) =>
+      settled(this.take(key), (ok) => {
+        if (ok) {
+          strikes = 0;
+          return next();
+        }
+        // The packet goes no further: no handler runs, and the client learns why.
+        const last = packet[packet.length - 1];
+        const ack = typeof last === 'function' ? (last as (reply: unknown) => void) : undefined;
+        const answered = this.errors.respond(new SocketError(429, TOO_MANY), socket, ack);
+        if (disconnectAfter !== undefined && ++strikes >= disconnectAfter) {
+          // After the 429 and the answers already under way have been sent, not before.
+          void answered.finally(() => setImmediate(() => socket.disconnect(true)));
+        }
+      }),
+    );
   }
 }

@@ -65,6 +65,14 @@ export interface RateLimitOptions {
   key?: (socket: Socket) => string;
   /** Disconnect a client that goes over the limit this many times in a row. @default undefined (never) */
   disconnectAfter?: number;
+  /**
+   * Where the points are counted: `'memory'` in each process, `'messageQueue'` in the Redis of
+   * a `redis://` (or `rediss://`) `messageQueue`, shared by every process of the app (a client
+   * that reconnects to another process is still limited; if that Redis is down, each process
+   * counts on its own until it is back).
+   * @default 'memory'
+   */
+  store?: 'memory' | 'messageQueue';
 }
 
 /** Options of `SocketIOModule.forRoot()`; every one is optional. */

@@ -121,4 +121,19 @@ describe('validateSocketIOOptions', () => {
       validateSocketIOOptions({ emitterOnly: true, messageQueue: 'redis://127.0.0.1' }),
     ).not.toThrow();
   });
+
+  it("rateLimit store: 'messageQueue' needs a Redis message queue", () => {
+    const rateLimit = { points: 5, duration: 1000, store: 'messageQueue' as const };
+    for (const messageQueue of [undefined, 'postgres://db/x', 'nats://127.0.0.1:4222']) {
+      expect(() => validateSocketIOOptions({ rateLimit, messageQueue })).toThrow(
+        /"rateLimit" has store: 'messageQueue', which counts in the message queue's Redis/,
+      );
+    }
+    for (const messageQueue of ['redis://127.0.0.1', 'rediss://cache:6380']) {
+      expect(() => validateSocketIOOptions({ rateLimit, messageQueue })).not.toThrow();
+    }
+    expect(() =>
+      validateSocketIOOptions({ rateLimit: { points: 5, duration: 1000, store: 'redis' } }),
+    ).toThrow(/"rateLimit" must be .*store 'memory' or 'messageQueue'/);
+  });
 });
