@@ -6,6 +6,8 @@ import type { Socket } from 'socket.io';
 export class SocketCallFrame {
   /** Session of this invocation when sessions are unmanaged (read from the store per event). */
   session?: Record<string, unknown>;
+  /** The event ended in an error reply (a refusal or a throw): its unmanaged session is not saved. */
+  failed?: boolean;
   /** In a disconnect handler: the rooms the client was in (socket.io has emptied them by then). */
   roomsAtDisconnect?: string[];
   constructor(

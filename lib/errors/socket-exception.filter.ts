@@ -1,5 +1,6 @@
 import { Catch, Logger, type ArgumentsHost, type WsExceptionFilter } from '@nestjs/common';
 import type { Server, Socket } from 'socket.io';
+import { SocketCallFrame } from '../context/socket-context.storage.js';
 import { toErrorReply, type SocketErrorReply } from './error-reply.js';
 
 /** What answers a failed event for one application; set on each of its servers. */
@@ -33,6 +34,8 @@ export class SocketExceptionFilter implements WsExceptionFilter {
     const socket = host.getArgByIndex<Socket>(0);
     const maybeAck = host.getArgByIndex<unknown>(2);
     const ack = typeof maybeAck === 'function' ? (maybeAck as (reply: unknown) => void) : undefined;
+    const frame = host.getArgByIndex<unknown>(4);
+    if (frame instanceof SocketCallFrame) frame.failed = true;
     const responder = responderOf(socket);
     if (responder) {
       void responder.respond(exception, socket, ack);

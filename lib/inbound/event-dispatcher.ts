@@ -128,7 +128,7 @@ export class EventDispatcher {
   /** Saves a session the handler changed, then ends the socket's turn. */
   private saveThen(call: Call, session: EventSession, next: () => void): void {
     const now = call.frame.session;
-    if (!session.saveable || !now || JSON.stringify(now) === session.before) {
+    if (!session.saveable || !now || call.frame.failed || JSON.stringify(now) === session.before) {
       session.release();
       return next();
     }

@@ -35,6 +35,12 @@ class AdminGateway {
     s.visits = Number(s.visits ?? 0) + 1;
     return data(s);
   }
+
+  @SubscribeMessage('boom')
+  boom(@SocketSession() s: Record<string, unknown>) {
+    s.half = 'written';
+    throw new Error('boom');
+  }
 }
 
 describe('manageSession: false: guards see the session as the store holds it now', () => {
@@ -77,6 +83,11 @@ describe('manageSession: false: guards see the session as the store holds it now
       role: 'admin',
       visits: 1,
     });
+    // A handler that throws ends the turn without a save: the next event still runs.
+    expect(await c.emitWithAck('boom')).toEqual({
+      error: { status: 500, message: 'Internal server error' },
+    });
+    expect(await c.emitWithAck('admin')).toEqual({ user: 'ann', role: 'admin', visits: 2 });
     await http(url, '/session/set', { cookie, body: { role: 'guest' } });
     expect(await c.emitWithAck('admin')).toMatchObject({ error: { status: 403 } });
   });
