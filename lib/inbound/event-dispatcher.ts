@@ -110,6 +110,8 @@ export class EventDispatcher {
     const previous = source.turn;
     let release!: () => void;
     source.turn = new Promise<void>((resolve) => (release = resolve));
+    // An event waiting for its session is in flight too: a graceful shutdown waits for it.
+    this.busy++;
     previous
       .then(() => loadSession(source))
       .then(
@@ -122,7 +124,9 @@ export class EventDispatcher {
           release();
           this.fail(call, err);
         },
-      );
+      )
+      // After run(): a handler that returned a promise is counted by then.
+      .finally(() => this.finished());
   }
 
   /** Saves a session the handler changed, then ends the socket's turn. */
