@@ -16,6 +16,21 @@ export { UseConnectionGuards } from './guards/use-connection-guards.decorator.js
 export { UnsafeConfigurationError, type UnsafeSetting } from './guards/production-safety.check.js';
 export { IncompatibleSocketIOError, type SocketIOCopy } from './guards/install-check.js';
 export { SessionInterceptor } from './session/session.interceptor.js';
+export {
+  SocketIOHealthIndicator,
+  type SocketIOHealthDetails,
+} from './observability/socket-io.health-indicator.js';
+export {
+  EVENT_CHANNEL,
+  CONNECTION_CHANNEL,
+  ERROR_CHANNEL,
+  QUEUE_CHANNEL,
+  type SocketEventMessage,
+  type SocketEventOutcome,
+  type SocketConnectionMessage,
+  type SocketErrorMessage,
+  type SocketQueueMessage,
+} from './observability/diagnostics.js';
 export type {
   SocketIOModuleOptions,
   SocketIOModuleAsyncOptions,
@@ -25,6 +40,7 @@ export type {
   SocketErrorHandler,
   SessionMiddleware,
   RateLimitOptions,
+  AdminUiOptions,
 } from './interfaces/socket-io-module-options.interface.js';
 export type {
   EmitOptions,

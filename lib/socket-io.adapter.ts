@@ -17,6 +17,7 @@ import { HandlerTimeout } from './errors/handler-timeout.js';
 import { FastHandlers } from './socket-io.fast-handlers.js';
 import { EventDispatcher } from './socket-io.dispatcher.js';
 import { buildServerOptions } from './socket-io.server-options.js';
+import type { SocketObservability } from './observability/socket-observability.js';
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
 
 /** How long a shutdown waits for handlers in flight before it disconnects their clients. */
@@ -33,6 +34,8 @@ export interface SocketIOAdapterDeps {
   logger: LoggerService;
   parser?: ServerOptions['parser'];
   queue?: MessageQueue;
+  /** Diagnostics channels, OpenTelemetry, admin UI: told about every decision. */
+  observability: SocketObservability;
   /** The application's SocketContext, handed to error handlers. */
   socketContext: () => SocketContext;
 }
@@ -71,18 +74,21 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
       deps.options.defaultErrorHandler,
       deps.socketContext,
       (socket) => this.gatewaysFor(socket.nsp).find((g) => g.errorHandler)?.errorHandler,
+      deps.observability,
     );
+    deps.observability.useHandledEvents((nsp) => this.handledEvents.get(nsp));
     this.admission = new ConnectionAdmission({
       options: deps.options,
       moduleRef: deps.moduleRef,
       errors: this.errors,
       logger: deps.logger,
       storage: deps.storage,
+      observability: deps.observability,
     });
     const { rateLimit, handlerTimeout } = deps.options;
     if (rateLimit) this.rateLimit = new RateLimit(rateLimit, this.errors);
     const timeLimit = handlerTimeout ? new HandlerTimeout(handlerTimeout) : undefined;
-    this.dispatcher = new EventDispatcher(deps.storage, this.errors, timeLimit);
+    this.dispatcher = new EventDispatcher(deps.storage, this.errors, timeLimit, deps.observability);
     this.fast = new FastHandlers(deps.moduleRef, () => deps.gateways.allStatic);
   }
 
@@ -94,6 +100,31 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
   /** True when processes share clients through a message queue or a custom adapter. */
   get hasMessageQueue(): boolean {
     return this.deps.queue !== undefined || this.deps.options.adapter !== undefined;
+  }
+
+  /** The validated module options. */
+  get options(): SocketIOModuleOptions {
+    return this.deps.options;
+  }
+
+  /** Diagnostics channels, OpenTelemetry and the admin UI of this application. */
+  get observability(): SocketObservability {
+    return this.deps.observability;
+  }
+
+  /** Every server this adapter created (the module's, and gateways' on other ports or paths). */
+  get allServers(): Server[] {
+    return [...this.servers.values()];
+  }
+
+  /** False once the servers were closed (shutdown, `SocketService.stop()`). */
+  isServing(server: Server): boolean {
+    return !this.closed.has(server) && !this.disposed;
+  }
+
+  /** Checks the message queue's connection; throws with the reason when it is unreachable. */
+  async probeQueue(): Promise<void> {
+    await this.deps.queue?.probe?.();
   }
 
   /** Helpers for clients that another process serves. */
@@ -235,7 +266,9 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     const key = `${port}:${path}`;
     const existing = this.servers.get(key);
     if (existing) return existing;
-    const options = buildServerOptions(this.deps.options, this.deps.parser, path, gatewayOptions);
+    const options = this.deps.observability.serverOptions(
+      buildServerOptions(this.deps.options, this.deps.parser, path, gatewayOptions),
+    );
     const httpServer =
       port === 0 ? this.deps.httpAdapterHost.httpAdapter?.getHttpServer() : undefined;
     if (port === 0 && !httpServer) {
@@ -247,6 +280,7 @@ export class SocketIOAdapter extends AbstractWsAdapter<any, any> {
     const adapter = this.deps.options.adapter ?? this.deps.queue?.adapter;
     if (adapter) server.adapter(adapter as ServerOptions['adapter']);
     setErrorResponder(server, this.errors);
+    this.deps.observability.serverCreated(server);
     this.servers.set(key, server);
     this.prepareNamespace(server.of('/'), port, path, '/');
     return server;

@@ -5,6 +5,7 @@ import { SocketCallFrame, type SocketContextStorage } from './socket-context.sto
 import type { SocketErrors } from './errors/socket-errors.js';
 import type { HandlerTimeout } from './errors/handler-timeout.js';
 import type { FastHandler } from './socket-io.fast-handlers.js';
+import type { SocketObservability } from './observability/socket-observability.js';
 
 type Ack = (...args: unknown[]) => void;
 /** Nest's callback for a handler: guards, interceptors, pipes and filters around the method. */
@@ -24,6 +25,7 @@ export class EventDispatcher {
     private readonly storage: SocketContextStorage,
     private readonly errors: SocketErrors,
     private readonly timeLimit: HandlerTimeout | undefined,
+    private readonly observe: SocketObservability,
   ) {}
 
   dispatch(
@@ -40,12 +42,13 @@ export class EventDispatcher {
     const data = args.length > 1 ? args : args[0];
     const frame = new SocketCallFrame(socket, event, args);
     const storage = this.storage;
+    // Undefined unless a diagnostics_channel subscriber or an OpenTelemetry SDK listens.
+    const seen = this.observe.event(socket, event, args, frame);
     let pending: unknown;
     try {
-      // The event name and the frame follow the ack, for @EventName() and @SocketSession().
-      pending = fast
-        ? storage.run(frame, () => fast(socket, data, ack, event, frame))
-        : storage.run(frame, () => (callback as Function)(data, ack, event, frame));
+      pending = seen
+        ? seen.run(() => this.invoke(socket, event, callback, fast, data, ack, frame))
+        : this.invoke(socket, event, callback, fast, data, ack, frame);
     } catch (err) {
       // Only a direct call throws here (Nest's chain is async); error handlers see the client.
       storage.run(frame, () => void this.errors.respond(err, socket, ack));
@@ -58,12 +61,14 @@ export class EventDispatcher {
         // Interceptors run when the Observable is subscribed: keep the frame for them.
         (result) => {
           this.settled();
+          seen?.done(result);
           if (isObservable(result))
             storage.run(frame, () => this.reply(socket, result, ack, manual));
           else this.reply(socket, result, ack, manual);
         },
         (err) => {
           this.settled();
+          seen?.fail(err);
           storage.run(frame, () => void this.errors.respond(err, socket, ack));
         },
       );
@@ -72,6 +77,21 @@ export class EventDispatcher {
     } else {
       this.reply(socket, pending, ack, manual);
     }
+  }
+
+  private invoke(
+    socket: Socket,
+    event: string,
+    callback: NestCallback | undefined,
+    fast: FastHandler | undefined,
+    data: unknown,
+    ack: Ack | undefined,
+    frame: SocketCallFrame,
+  ): unknown {
+    // The event name and the frame follow the ack, for @EventName() and @SocketSession().
+    return fast
+      ? this.storage.run(frame, () => fast(socket, data, ack, event, frame))
+      : this.storage.run(frame, () => (callback as Function)(data, ack, event, frame));
   }
 
   /** Resolves once no handler is in flight, or after `grace` ms. */

@@ -32,6 +32,8 @@ import { checkSocketIOInstall } from './guards/install-check.js';
 import { checkProductionSafety } from './guards/production-safety.check.js';
 import { checkSessionOptions } from './session/session-options.js';
 import { applySessionInterceptor } from './session/session.interceptor.js';
+import { SocketObservability } from './observability/socket-observability.js';
+import { SocketIOHealthIndicator } from './observability/socket-io.health-indicator.js';
 
 const silentLogger: LoggerService = { log() {}, error() {}, warn() {}, debug() {}, verbose() {} };
 
@@ -61,6 +63,7 @@ async function createAdapter(
       'SocketIOModule: emitterOnly: true runs no Socket.IO server, but the application has gateways',
     );
   }
+  const observability = await SocketObservability.create(options, logger, storage);
   const adapter = new SocketIOAdapter({
     options,
     httpAdapterHost,
@@ -69,7 +72,8 @@ async function createAdapter(
     gateways,
     logger,
     parser: await loadParser(options.parser),
-    queue: await createMessageQueue(options, logger),
+    queue: await createMessageQueue(options, logger, observability),
+    observability,
     // SocketContext depends on SocketService, which depends on the adapter: resolve it late.
     socketContext: () => moduleRef.get(SocketContext) as SocketContext,
   });
@@ -104,10 +108,22 @@ function stripExtras(options: unknown): unknown {
         ModuleRef,
       ],
     },
+    {
+      provide: SocketObservability,
+      useFactory: (adapter: SocketIOAdapter) => adapter.observability,
+      inject: [SocketIOAdapter],
+    },
     SocketService,
     SocketContext,
+    SocketIOHealthIndicator,
   ],
-  exports: [SocketService, SocketContext, SocketIOAdapter, SOCKET_IO_MODULE_OPTIONS],
+  exports: [
+    SocketService,
+    SocketContext,
+    SocketIOAdapter,
+    SocketIOHealthIndicator,
+    SOCKET_IO_MODULE_OPTIONS,
+  ],
 })
 export class SocketIOModule
   extends ConfigurableSocketIOModule

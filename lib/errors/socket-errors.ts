@@ -6,6 +6,7 @@ import type { SocketErrorHandler } from '../interfaces/socket-io-module-options.
 import { ConnectionRefusedError } from './connection-refused.error.js';
 import { toErrorReply } from './error-reply.js';
 import { deliver, type SocketErrorResponder } from './socket-exception.filter.js';
+import type { SocketObservability } from '../observability/socket-observability.js';
 
 /** The refusal a client receives as `connect_error`: `{ message, data }`. */
 export class ConnectRefusal extends Error {
@@ -28,14 +29,17 @@ export class SocketErrors implements SocketErrorResponder {
     private readonly defaultHandler: SocketErrorHandler | undefined,
     private readonly socketContext: () => SocketContext,
     private readonly handlerOf: (socket: Socket) => SocketErrorHandler | undefined,
+    private readonly observe?: SocketObservability,
   ) {}
 
   async respond(
     err: unknown,
     socket: Socket,
     ack: ((reply: unknown) => void) | undefined,
+    event?: string,
   ): Promise<void> {
     const { reply, expected } = toErrorReply(err);
+    this.observe?.errorReplied(socket, reply.error.status, reply.error.message, err, event);
     if (!expected) this.logUnexpected(err, socket);
     let answer: unknown = reply;
     const custom = await this.runHandler(err, socket);

@@ -8,6 +8,7 @@ import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-optio
 import { sessionHandshake } from '../session/session-source.js';
 import { SocketCallFrame, type SocketContextStorage } from '../socket-context.storage.js';
 import { ConnectionExecutionContext } from './connection-context.js';
+import type { SocketObservability } from '../observability/socket-observability.js';
 
 type GuardRef = CanActivate | Type<CanActivate>;
 
@@ -37,6 +38,7 @@ export class ConnectionAdmission {
       errors: SocketErrors;
       logger: LoggerService;
       storage: SocketContextStorage;
+      observability: SocketObservability;
     },
   ) {
     const { session, manageSession } = deps.options;
@@ -50,9 +52,11 @@ export class ConnectionAdmission {
     this.inContext(socket, gateways).then(
       () => {
         next();
+        this.deps.observability.accepted(socket);
         this.flush(socket);
       },
       (refusal: Error) => {
+        this.deps.observability.refused(socket, refusal);
         // Rooms joined while being admitted must not outlive a refused client.
         socket.nsp.adapter.delAll(socket.id);
         this.onAccept.delete(socket);
@@ -67,8 +71,9 @@ export class ConnectionAdmission {
    */
   afterAccept(socket: Socket, gateways: GatewayEntry[], silence: (socket: Socket) => void): void {
     const decision = this.inContext(socket, gateways).then(
-      () => true,
-      () => {
+      () => (this.deps.observability.accepted(socket), true),
+      (refusal: Error) => {
+        this.deps.observability.refused(socket, refusal);
         silence(socket);
         socket.disconnect();
         return false;

@@ -42,7 +42,8 @@ export class RateLimit {
       // The packet goes no further: no handler runs, and the client learns why.
       const last = packet[packet.length - 1];
       const ack = typeof last === 'function' ? (last as (reply: unknown) => void) : undefined;
-      const answered = this.errors.respond(new SocketError(429, 'Too Many Requests'), socket, ack);
+      const refusal = Object.assign(new SocketError(429, 'Too Many Requests'), { limit: 'rate' });
+      const answered = this.errors.respond(refusal, socket, ack, String(packet[0]));
       if (disconnectAfter !== undefined && ++window.strikes >= disconnectAfter) {
         // After the 429 and the answers already under way have been sent, not before.
         void answered.finally(() => setImmediate(() => socket.disconnect(true)));

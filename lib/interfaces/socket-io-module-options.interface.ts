@@ -54,6 +54,22 @@ export interface RateLimitOptions {
   disconnectAfter?: number;
 }
 
+/** The `adminUi` option: @socket.io/admin-ui on its own namespace, with its own auth and origin. */
+export interface AdminUiOptions {
+  /** Basic auth: a username and a bcrypt hash of the password; `false` (refused in production) disables it. */
+  auth: { username: string; password: string } | false;
+  /** Origin(s) of the admin UI page, let in for the admin namespace only. @default 'https://admin.socket.io' */
+  origin?: CorsOrigin;
+  /** The admin namespace. @default '/admin' */
+  namespace?: string;
+  /** Hide the UI's actions (disconnect, join, leave). @default false */
+  readonly?: boolean;
+  /** 'development' streams every event to the UI; 'production' only aggregates. @default 'production' when NODE_ENV is, else 'development' */
+  mode?: 'development' | 'production';
+  /** This server's name in the UI. @default the host name */
+  serverId?: string;
+}
+
 /** Options of `SocketIOModule.forRoot()`; every one is optional. */
 export interface SocketIOModuleOptions {
   /** Path the Socket.IO endpoint is served on. @default '/socket.io' */
@@ -103,6 +119,8 @@ export interface SocketIOModuleOptions {
   rateLimit?: RateLimitOptions;
   /** Milliseconds a handler may run before the client gets status 504. @default undefined (no limit) */
   handlerTimeout?: number;
+  /** Serve @socket.io/admin-ui's namespace (an optional peer). @default undefined (off) */
+  adminUi?: AdminUiOptions;
 }
 
 /** Creates the options for `forRootAsync({ useClass })` and `useExisting`. */

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
-import type { MessageQueue } from './message-queue.interface.js';
+import type { MessageQueue, QueueStateListener } from './message-queue.interface.js';
 import { createPostgresQueue } from './postgres-queue.js';
 import { queueEndpoint } from './queue-endpoint.js';
 import { createRedisQueue } from './redis-queue.js';
@@ -16,6 +16,7 @@ export const DEFAULT_CHANNEL = 'nest-socketio';
 export async function createMessageQueue(
   options: SocketIOModuleOptions,
   logger: LoggerService,
+  listener?: QueueStateListener,
 ): Promise<MessageQueue | undefined> {
   const channel = options.channel ?? DEFAULT_CHANNEL;
   const emitterOnly = options.emitterOnly === true;
@@ -37,8 +38,8 @@ export async function createMessageQueue(
   }
   const endpoint = queueEndpoint(options.messageQueue);
   const queue = await (endpoint.type === 'postgres'
-    ? createPostgresQueue(endpoint, channel, emitterOnly, logger)
-    : createRedisQueue(endpoint, channel, emitterOnly, logger));
+    ? createPostgresQueue(endpoint, channel, emitterOnly, logger, listener)
+    : createRedisQueue(endpoint, channel, emitterOnly, logger, listener));
   logger.log(
     `Message queue: ${endpoint.type} on ${endpoint.label}, channel "${channel}"${emitterOnly ? ' (emitter only)' : ''}`,
   );

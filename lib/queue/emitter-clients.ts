@@ -55,6 +55,7 @@ export function emitterQueue(
   return {
     emitter,
     remoteClients: () => new EmitterClients(emitter, flush),
+    probe: flush,
     close: async () => {
       await flush().catch(() => undefined);
       await close();

@@ -14,6 +14,11 @@ export interface EmitterOperator {
   disconnectSockets(close?: boolean): void;
 }
 
+/** Told when a connection of the queue is lost (`down`) and when it is back (`up`). */
+export interface QueueStateListener {
+  queueState(state: 'down' | 'up', queue: string, role: string, reason?: string): void;
+}
+
 /** What the module gets from a message queue: an adapter for servers, an emitter for workers. */
 export interface MessageQueue {
   /** Passed to `server.adapter()` for every server (absent in emitter-only mode). */
@@ -22,6 +27,8 @@ export interface MessageQueue {
   emitter?(namespace: string): EmitterOperator;
   /** Room and disconnect helpers for clients of other processes. */
   remoteClients(server: Server | undefined): RemoteClients;
+  /** Resolves when the queue answers, rejects with the reason when it does not (health checks). */
+  probe?(): Promise<void>;
   /** Closes every connection the queue opened. */
   close(): Promise<void>;
 }

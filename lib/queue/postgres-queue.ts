@@ -4,7 +4,11 @@ import type { Server } from 'socket.io';
 import { loadOptional } from '../load-optional.js';
 import { ClusterClients } from './cluster-clients.js';
 import { emitterQueue } from './emitter-clients.js';
-import type { EmitterOperator, MessageQueue } from './message-queue.interface.js';
+import type {
+  EmitterOperator,
+  MessageQueue,
+  QueueStateListener,
+} from './message-queue.interface.js';
 import { namespaceStampingPool } from './postgres-emitter-pool.js';
 import { withoutSecrets, type QueueEndpoint } from './queue-endpoint.js';
 
@@ -24,6 +28,7 @@ export async function createPostgresQueue(
   channel: string,
   emitterOnly: boolean,
   logger: LoggerService,
+  listener?: QueueStateListener,
 ): Promise<MessageQueue> {
   const pg = await loadOptional<any>('pg', 'messageQueue (postgres)');
   const Pool = (pg.Pool ?? pg.default?.Pool) as new (options: Record<string, unknown>) => Pool;
@@ -35,15 +40,28 @@ export async function createPostgresQueue(
     ...(/[?&]application_name=/.test(endpoint.url) ? {} : { application_name: 'nest-socketio' }),
     ...(emitterOnly ? { max: 1 } : {}),
   });
-  const report = (err: Error) =>
+  let down = false;
+  const report = (err: Error) => {
+    const reason = withoutSecrets(String(err?.message ?? err), endpoint.url);
     logger.error(
-      `Message queue: ${endpoint.label}: ${withoutSecrets(String(err?.message ?? err), endpoint.url)}. Local clients are still served; retrying.`,
+      `Message queue: ${endpoint.label}: ${reason}. Local clients are still served; retrying.`,
     );
+    down = true;
+    listener?.queueState('down', endpoint.label, 'pool', reason);
+  };
   // Idle and checked-out connections (the adapter's LISTEN connection) must not crash the process.
   pool.on('error', report);
-  pool.on('connect', (client: { on(e: string, l: (err: Error) => void): void }) =>
-    client.on('error', report),
-  );
+  pool.on('connect', (client: { on(e: string, l: (err: Error) => void): void }) => {
+    client.on('error', report);
+    // A new connection after a failure: the server is reachable again.
+    if (down) {
+      down = false;
+      listener?.queueState('up', endpoint.label, 'pool');
+    }
+  });
+  const probe = async () => {
+    await pool.query('SELECT 1');
+  };
   const tableName = String(endpoint.adapterOptions.tableName ?? DEFAULT_TABLE);
   try {
     await createAttachmentTable(pool, tableName);
@@ -69,9 +87,7 @@ export async function createPostgresQueue(
     return emitterQueue(
       (namespace) =>
         new Emitter(namespaceStampingPool(pool, namespace), namespace, options) as EmitterOperator,
-      async () => {
-        await pool.query('SELECT 1');
-      },
+      probe,
       close,
     );
   }
@@ -82,6 +98,7 @@ export async function createPostgresQueue(
   return {
     adapter: createAdapter(pool, { errorHandler: report, ...options }),
     remoteClients: (server: Server | undefined) => new ClusterClients(server),
+    probe,
     close,
   };
 }

@@ -3,7 +3,11 @@ import type { Server } from 'socket.io';
 import { loadOptional } from '../load-optional.js';
 import { ClusterClients } from './cluster-clients.js';
 import { emitterQueue } from './emitter-clients.js';
-import type { EmitterOperator, MessageQueue } from './message-queue.interface.js';
+import type {
+  EmitterOperator,
+  MessageQueue,
+  QueueStateListener,
+} from './message-queue.interface.js';
 import { withoutSecrets, type QueueEndpoint } from './queue-endpoint.js';
 
 /** The part of a node-redis client this file uses. */
@@ -35,6 +39,7 @@ export async function createRedisQueue(
   channel: string,
   emitterOnly: boolean,
   logger: LoggerService,
+  listener?: QueueStateListener,
 ): Promise<MessageQueue> {
   if (emitterOnly && endpoint.type !== 'redis') {
     throw new Error(
@@ -47,7 +52,7 @@ export async function createRedisQueue(
     await Promise.allSettled(clients.map((c) => closeClient(c)));
   };
   try {
-    const pub = await connectClient(redis, endpoint, logger, 'publisher');
+    const pub = await connectClient(redis, endpoint, logger, 'publisher', listener);
     clients.push(pub);
     if (emitterOnly) return await redisEmitterQueue(pub, endpoint, channel, logger, close);
     const options = endpoint.adapterOptions;
@@ -66,12 +71,12 @@ export async function createRedisQueue(
         ...options,
       });
       const blockMs = Number(options.blockTimeInMs ?? STREAM_BLOCK_MS);
-      return clusterQueue(adapter, async () => {
+      return clusterQueue(adapter, [pub], async () => {
         await Promise.all(duplicates.map((d) => untilClosed(d, blockMs + 1000)));
         await close();
       });
     }
-    const sub = await connectClient(redis, endpoint, logger, 'subscriber');
+    const sub = await connectClient(redis, endpoint, logger, 'subscriber', listener);
     clients.push(sub);
     const pkg = await loadOptional<any>(
       '@socket.io/redis-adapter',
@@ -83,20 +88,46 @@ export async function createRedisQueue(
       endpoint.type === 'redis-sharded'
         ? pkg.createShardedAdapter(safePub, safeSub, { channelPrefix: channel, ...options })
         : pkg.createAdapter(safePub, safeSub, { key: channel, ...options });
-    return clusterQueue(adapter, close);
+    return clusterQueue(adapter, [pub, sub], close);
   } catch (err) {
     await close();
     throw err;
   }
 }
 
-function clusterQueue(adapter: unknown, close: () => Promise<void>): MessageQueue {
+function clusterQueue(
+  adapter: unknown,
+  clients: RedisClient[],
+  close: () => Promise<void>,
+): MessageQueue {
   return {
     adapter,
     remoteClients: (server: Server | undefined) => new ClusterClients(server),
+    probe: () => probeClients(clients),
     close,
   };
 }
+
+/** Every connection is up, and the server answers a PING within a moment. */
+async function probeClients(clients: RedisClient[]): Promise<void> {
+  for (const client of clients) {
+    if (!client.isReady) throw new Error('not connected (reconnecting)');
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer to PING within ${PROBE_MS} ms`)),
+      PROBE_MS,
+    );
+  });
+  try {
+    await Promise.race([clients[0].ping(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const PROBE_MS = 2000;
 
 async function redisEmitterQueue(
   client: RedisClient,
@@ -130,6 +161,7 @@ async function connectClient(
   endpoint: QueueEndpoint,
   logger: LoggerService,
   role: string,
+  listener?: QueueStateListener,
 ): Promise<RedisClient> {
   let ready = false;
   let lost = false;
@@ -151,12 +183,17 @@ async function connectClient(
     lastError = err;
     if (!ready || lost) return;
     lost = true;
+    const reason = withoutSecrets(String(err?.message ?? err), endpoint.url);
     logger.error(
-      `Message queue: lost the connection to ${endpoint.label} (${role}): ${withoutSecrets(String(err?.message ?? err), endpoint.url)}. Local clients are still served; retrying.`,
+      `Message queue: lost the connection to ${endpoint.label} (${role}): ${reason}. Local clients are still served; retrying.`,
     );
+    listener?.queueState('down', endpoint.label, role, reason);
   });
   client.on('ready', () => {
-    if (lost) logger.log(`Message queue: connected to ${endpoint.label} again (${role})`);
+    if (lost) {
+      logger.log(`Message queue: connected to ${endpoint.label} again (${role})`);
+      listener?.queueState('up', endpoint.label, role);
+    }
     ready = true;
     lost = false;
   });
