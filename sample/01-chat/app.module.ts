@@ -7,6 +7,7 @@ import { CounterService } from './counter.service.js';
 import { DemoGateway } from './demo.gateway.js';
 import { LoggedInGuard } from './logged-in.guard.js';
 import { PresenceService } from './presence.service.js';
+import { MetricsController } from './telemetry.js';
 
 /** The chat application; `createChatApp()` builds it with its session middleware. */
 @Module({})
@@ -23,7 +24,7 @@ export class AppModule {
           logger: options.logger !== false,
         }),
       ],
-      controllers: [ApiController],
+      controllers: [ApiController, MetricsController],
       providers: [
         { provide: CHAT_OPTIONS, useValue: options },
         DemoGateway,

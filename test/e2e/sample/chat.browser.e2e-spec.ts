@@ -68,6 +68,21 @@ describe('sample 01-chat in Chromium', () => {
     await bob.click('#send-button');
     await seeText(alice, '#messages li', '[#lobby] bob: hi alice');
 
+    // The Prometheus endpoint counts what the pages just did: the messages, the connections.
+    const scrape = await fetch(`${url}/metrics`);
+    expect(scrape.headers.get('content-type')).toContain('text/plain');
+    const exposition = await scrape.text();
+    const sample = (metric: string, labels: string) => {
+      const line = exposition
+        .split('\n')
+        .find((l) => l.startsWith(`${metric}{`) && labels.split(',').every((x) => l.includes(x)));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    const sent = 'socketio_event="chat:message",socketio_namespace="/",socketio_outcome="ok"';
+    expect(sample('socketio_events_total', sent)).toBeGreaterThanOrEqual(2);
+    expect(sample('socketio_event_duration_count', sent)).toBeGreaterThanOrEqual(2);
+    expect(sample('socketio_connections', 'socketio_namespace="/"')).toBeGreaterThanOrEqual(2);
+
     // A private message reaches the recipient (and the sender's own page), nobody else.
     await bob.fill('#private-to', 'alice');
     await bob.fill('#private-text', 'psst');
