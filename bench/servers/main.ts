@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import type { ServerCommand, ServerConfig } from '../protocol.js';
 import { serveCommands } from '../protocol.js';
 import type { BenchServer } from './bench-server.js';
@@ -16,6 +17,16 @@ async function start(config: ServerConfig): Promise<BenchServer> {
       return (await import('./nest-socketio.js')).startNestSocketIO(config, false);
     case 'nest-socketio-guarded':
       return (await import('./nest-socketio.js')).startNestSocketIO(config, true);
+    case 'nest-socketio-otel':
+      // Registered before the app exists, as an instrumentation file loaded with --import is.
+      (await import('./otel-sdk.js')).registerBenchSdk();
+      return (await import('./nest-socketio.js')).startNestSocketIO(config, false);
+    case 'nest-socketio-base': {
+      const base = process.env.BENCH_BASE_LIB;
+      if (!base) throw new Error('nest-socketio-base needs BENCH_BASE_LIB (a compiled index.js)');
+      const lib = await import(pathToFileURL(base).href);
+      return (await import('./nest-socketio.js')).startNestSocketIO(config, false, lib);
+    }
   }
 }
 
