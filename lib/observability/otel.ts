@@ -4,6 +4,7 @@ import type {
   Counter,
   Histogram,
   Span,
+  SpanOptions,
   Tracer,
   UpDownCounter,
 } from '@opentelemetry/api';
@@ -50,7 +51,10 @@ export class OtelRecorder {
   private readonly events?: Counter;
   private readonly duration?: Histogram;
   private readonly refusals?: Counter;
-  private readonly attributes = new Map<string, Attributes>();
+  /** Per namespace, per event: the span name and the attribute objects, built once. */
+  private readonly labels = new Map<string, Map<string, EventLabels>>();
+  private readonly namespaceAttributes = new Map<string, Attributes>();
+  private readonly refusalAttributes = new Map<string, Attributes>();
 
   private constructor(
     private readonly api: OtelApi,
@@ -132,14 +136,10 @@ export class OtelRecorder {
   startEvent(namespace: string, event: string, parent: Context | undefined): OtelEvent {
     const start = performance.now();
     if (!this.tracer) return { start };
-    const { trace, ROOT_CONTEXT, SpanKind } = this.api;
-    const base = parent ?? ROOT_CONTEXT;
-    const span = this.tracer.startSpan(
-      `${namespace} ${event}`,
-      { kind: SpanKind.SERVER, attributes: this.attrs(namespace, event) },
-      base,
-    );
-    return { span, context: trace.setSpan(base, span), start };
+    const labels = this.labelsOf(namespace, event);
+    const base = parent ?? this.api.ROOT_CONTEXT;
+    const span = this.tracer.startSpan(labels.name, labels.spanOptions, base);
+    return { span, context: this.api.trace.setSpan(base, span), start };
   }
 
   /** Runs `fn` with the event's span as the active context (children of it are the handler's work). */
@@ -155,7 +155,7 @@ export class OtelRecorder {
     status: number | undefined,
     error: unknown,
   ): void {
-    const attributes = this.attrs(namespace, event, outcome);
+    const attributes = this.outcomeAttributes(namespace, event, outcome);
     this.events?.add(1, attributes);
     this.duration?.record((performance.now() - otel.start) / 1000, attributes);
     const span = otel.span;
@@ -177,29 +177,58 @@ export class OtelRecorder {
 
   /** An event refused before any handler ran (rate limit): counted, not timed. */
   refusedEvent(namespace: string, event: string): void {
-    this.events?.add(1, this.attrs(namespace, event, 'rate_limited'));
+    this.events?.add(1, this.outcomeAttributes(namespace, event, 'rate_limited'));
   }
 
   connected(namespace: string, delta: 1 | -1): void {
-    this.connections?.add(delta, this.attrs(namespace));
+    let attributes = this.namespaceAttributes.get(namespace);
+    if (!attributes) {
+      this.namespaceAttributes.set(namespace, (attributes = { 'socketio.namespace': namespace }));
+    }
+    this.connections?.add(delta, attributes);
   }
 
   refusedConnection(namespace: string, reason: string): void {
-    this.refusals?.add(1, this.attrs(namespace, undefined, undefined, reason));
+    const key = `${namespace} ${reason}`;
+    let attributes = this.refusalAttributes.get(key);
+    if (!attributes) {
+      attributes = { 'socketio.namespace': namespace, 'socketio.reason': reason };
+      this.refusalAttributes.set(key, attributes);
+    }
+    this.refusals?.add(1, attributes);
   }
 
-  private attrs(namespace: string, event?: string, outcome?: string, reason?: string): Attributes {
-    const key = `${namespace}\u0000${event ?? ''}\u0000${outcome ?? ''}\u0000${reason ?? ''}`;
-    let attributes = this.attributes.get(key);
+  private labelsOf(namespace: string, event: string): EventLabels {
+    let events = this.labels.get(namespace);
+    if (!events) this.labels.set(namespace, (events = new Map()));
+    let labels = events.get(event);
+    if (!labels) {
+      const attributes = { 'socketio.namespace': namespace, 'socketio.event': event };
+      labels = {
+        name: `${namespace} ${event}`,
+        spanOptions: { kind: this.api.SpanKind.SERVER, attributes },
+        byOutcome: new Map(),
+      };
+      events.set(event, labels);
+    }
+    return labels;
+  }
+
+  private outcomeAttributes(namespace: string, event: string, outcome: string): Attributes {
+    const labels = this.labelsOf(namespace, event);
+    let attributes = labels.byOutcome.get(outcome);
     if (!attributes) {
-      attributes = { 'socketio.namespace': namespace };
-      if (event !== undefined) attributes['socketio.event'] = event;
-      if (outcome !== undefined) attributes['socketio.outcome'] = outcome;
-      if (reason !== undefined) attributes['socketio.reason'] = reason;
-      this.attributes.set(key, attributes);
+      attributes = { ...labels.spanOptions.attributes, 'socketio.outcome': outcome };
+      labels.byOutcome.set(outcome, attributes);
     }
     return attributes;
   }
+}
+
+interface EventLabels {
+  name: string;
+  spanOptions: SpanOptions & { attributes: Attributes };
+  byOutcome: Map<string, Attributes>;
 }
 
 function errorMessage(error: unknown): string {

@@ -42,7 +42,6 @@ export class SocketObservability {
   private otelDecided = false;
   /** The trace context each client sent in its handshake (only while tracing). */
   private readonly parents = new WeakMap<Socket, Context>();
-  private readonly running = new WeakMap<SocketCallFrame, EventObservation>();
   private readonly namespaces = new BoundedNames(MAX_NAMESPACES, '(other)');
   private readonly catchAllNames = new Map<string, BoundedNames>();
   private readonly reasons = new Map<string, BoundedNames>();
@@ -179,7 +178,7 @@ export class SocketObservability {
       otel,
       otel?.startEvent(namespace, label, this.parents.get(socket)),
     );
-    this.running.set(frame, observation);
+    frame.observation = observation;
     return observation;
   }
 
@@ -197,7 +196,7 @@ export class SocketObservability {
     const frame = this.storage.current;
     const name = event ?? frame?.eventName;
     const limit = (error as { limit?: 'rate' | 'time' } | undefined)?.limit;
-    if (frame) this.running.get(frame)?.mark(status, error);
+    frame?.observation?.mark(status, error);
     if (status === 429) {
       this.logger.debug?.(
         `Rate limit: event "${name}" of client ${socket.id} in namespace ${socket.nsp.name} refused (429)`,
