@@ -12,7 +12,13 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 const outDir = join(root, `dist-bench-test-${process.pid}`);
 const resultsDir = mkdtempSync(join(tmpdir(), 'nest-socketio-bench-'));
 
-const SERVERS = ['raw', 'nest-gateway', 'nest-socketio', 'nest-socketio-guarded'];
+const SERVERS = [
+  'raw',
+  'nest-gateway',
+  'nest-socketio',
+  'nest-socketio-guarded',
+  'nest-socketio-otel',
+];
 const METRICS = [
   'echo.cpuUsPerMsg',
   'echo.msgPerSec',
@@ -62,6 +68,10 @@ describe('npm run bench (tiny sizes)', () => {
     expect(result.ratios.raw['echo.cpuUsPerMsg']).toBe(1);
     expect(typeof result.checks['nest-socketio-guarded'].sessionsLive).toBe('boolean');
     expect(result.targets.map((t: { metric: string }) => t.metric)).toContain('echo.cpuUsPerMsg');
+    // The SDK's cost is a ratio to the same server without one.
+    expect(result.targets).toContainEqual(
+      expect.objectContaining({ kind: 'nest-socketio-otel', target: '<= 1.15 x nest-socketio' }),
+    );
     // The table on stdout names every server and shows ratios to raw.
     for (const server of SERVERS) expect(stdout).toContain(server);
     expect(stdout).toMatch(/echo: server CPU per request\+ack .*\(\d+\.\d\dx\)/);
