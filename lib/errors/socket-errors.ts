@@ -29,7 +29,7 @@ export class SocketErrors implements SocketErrorResponder {
     private readonly defaultHandler: SocketErrorHandler | undefined,
     private readonly socketContext: () => SocketContext,
     private readonly handlerOf: (socket: Socket) => SocketErrorHandler | undefined,
-    private readonly observe?: SocketObservability,
+    private readonly observe: SocketObservability,
   ) {}
 
   async respond(
@@ -39,7 +39,7 @@ export class SocketErrors implements SocketErrorResponder {
     event?: string,
   ): Promise<void> {
     const { reply, expected } = toErrorReply(err);
-    this.observe?.errorReplied(socket, reply.error.status, reply.error.message, err, event);
+    this.observe.errorReplied(socket, reply.error.status, reply.error.message, err, event);
     if (!expected) this.logUnexpected(err, socket);
     let answer: unknown = reply;
     const custom = await this.runHandler(err, socket);

@@ -48,7 +48,8 @@ export interface OtelEvent {
 export class OtelRecorder {
   private readonly tracer?: Tracer;
   private readonly connections?: UpDownCounter;
-  private readonly events?: Counter;
+  /** Counted here and read by the SDK when it collects: no attribute hashing per event. */
+  private readonly eventCounts: OutcomeCount[] = [];
   private readonly duration?: Histogram;
   private readonly refusals?: Counter;
   /** Per namespace, per event: the span name and the attribute objects, built once. */
@@ -67,10 +68,14 @@ export class OtelRecorder {
       description: 'Clients connected, by namespace',
       unit: '{connection}',
     });
-    this.events = meter.createCounter('socketio.events', {
-      description: 'Client events handled, by namespace, event and outcome',
-      unit: '{event}',
-    });
+    meter
+      .createObservableCounter('socketio.events', {
+        description: 'Client events handled, by namespace, event and outcome',
+        unit: '{event}',
+      })
+      .addCallback((result) => {
+        for (const { attributes, count } of this.eventCounts) result.observe(count, attributes);
+      });
     this.duration = meter.createHistogram('socketio.event.duration', {
       description: 'Time from receiving a client event to its reply (or to the end of its handler)',
       unit: 's',
@@ -155,9 +160,9 @@ export class OtelRecorder {
     status: number | undefined,
     error: unknown,
   ): void {
-    const attributes = this.outcomeAttributes(namespace, event, outcome);
-    this.events?.add(1, attributes);
-    this.duration?.record((performance.now() - otel.start) / 1000, attributes);
+    const counted = this.outcome(namespace, event, outcome);
+    counted.count++;
+    this.duration?.record((performance.now() - otel.start) / 1000, counted.attributes);
     const span = otel.span;
     if (!span) return;
     span.setAttribute('socketio.outcome', outcome);
@@ -177,7 +182,7 @@ export class OtelRecorder {
 
   /** An event refused before any handler ran (rate limit): counted, not timed. */
   refusedEvent(namespace: string, event: string): void {
-    this.events?.add(1, this.outcomeAttributes(namespace, event, 'rate_limited'));
+    this.outcome(namespace, event, 'rate_limited').count++;
   }
 
   connected(namespace: string, delta: 1 | -1): void {
@@ -214,21 +219,28 @@ export class OtelRecorder {
     return labels;
   }
 
-  private outcomeAttributes(namespace: string, event: string, outcome: string): Attributes {
+  private outcome(namespace: string, event: string, outcome: string): OutcomeCount {
     const labels = this.labelsOf(namespace, event);
-    let attributes = labels.byOutcome.get(outcome);
-    if (!attributes) {
-      attributes = { ...labels.spanOptions.attributes, 'socketio.outcome': outcome };
-      labels.byOutcome.set(outcome, attributes);
+    let counted = labels.byOutcome.get(outcome);
+    if (!counted) {
+      const attributes = { ...labels.spanOptions.attributes, 'socketio.outcome': outcome };
+      counted = { attributes, count: 0 };
+      labels.byOutcome.set(outcome, counted);
+      this.eventCounts.push(counted);
     }
-    return attributes;
+    return counted;
   }
 }
 
 interface EventLabels {
   name: string;
   spanOptions: SpanOptions & { attributes: Attributes };
-  byOutcome: Map<string, Attributes>;
+  byOutcome: Map<string, OutcomeCount>;
+}
+
+interface OutcomeCount {
+  attributes: Attributes;
+  count: number;
 }
 
 function errorMessage(error: unknown): string {

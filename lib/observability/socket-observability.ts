@@ -84,8 +84,16 @@ export class SocketObservability {
     return this.adminUi ? this.adminUi.serverOptions(options) : options;
   }
 
-  /** A server was created: engine-level refusals are reported, the admin UI is installed. */
+  /**
+   * A server was created: engine-level refusals are reported, every namespace's connections are
+   * counted (the admin UI's and those without a gateway too), the admin UI is installed.
+   */
   serverCreated(server: Server): void {
+    const watch = (nsp: Namespace): void => {
+      nsp.on('connection', (socket: Socket) => this.connected(socket));
+    };
+    server._nsps.forEach(watch);
+    server.sockets.on('new_namespace' as never, watch);
     this.adminUi?.install(server);
     server.engine?.on('connection_error', (err: { message?: string; context?: unknown }) =>
       this.engineRefused(err),
@@ -94,8 +102,20 @@ export class SocketObservability {
 
   // ---- connections ----
 
-  /** A client was accepted into its namespace. */
+  /** The admission decided to accept a client (it connects right after). */
   accepted(socket: Socket): void {
+    if (!connectionChannel.hasSubscribers) return;
+    const accepted: SocketConnectionMessage = {
+      type: 'accepted',
+      namespace: socket.nsp.name,
+      sid: socket.id,
+      socket,
+    };
+    connectionChannel.publish(accepted);
+  }
+
+  /** A client is connected (socket.io emits `disconnect` only for these, so counts stay exact). */
+  private connected(socket: Socket): void {
     if (!this.otelDecided) this.decideOtel();
     const otel = this.otel;
     if (otel) {
@@ -108,13 +128,6 @@ export class SocketObservability {
       }
     }
     if (connectionChannel.hasSubscribers) {
-      const accepted: SocketConnectionMessage = {
-        type: 'accepted',
-        namespace: socket.nsp.name,
-        sid: socket.id,
-        socket,
-      };
-      connectionChannel.publish(accepted);
       socket.once('disconnect', (reason: string) => {
         if (!connectionChannel.hasSubscribers) return;
         const gone: SocketConnectionMessage = {
