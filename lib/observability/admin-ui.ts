@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Namespace, Server, ServerOptions } from 'socket.io';
+import { namespacesOf } from '../internals/socket-io.internals.js';
 import { loadOptional } from '../load-optional.js';
 import type {
   AdminUiOptions,
@@ -110,7 +111,7 @@ export class AdminUi {
         this.adminOnly.has(socket.request) ? next(new Error('Origin not allowed')) : next(),
       );
     };
-    server._nsps.forEach(fence);
+    for (const nsp of namespacesOf(server)) fence(nsp);
     server.sockets.on('new_namespace' as never, fence);
     const { auth, readonly, mode, serverId } = this.options;
     this.instrument!(server, {

@@ -1,3 +1,4 @@
+import { isObservable } from 'rxjs';
 import type { Socket } from 'socket.io';
 import { toErrorReply } from '../errors/error-reply.js';
 import { eventChannel, type SocketEventMessage, type SocketEventOutcome } from './diagnostics.js';
@@ -69,7 +70,8 @@ export class EventObservation {
       this.finish(err, true);
       throw err;
     }
-    if (result instanceof Promise) this.async = true;
+    // A promise or an Observable answers later: the dispatcher calls done() or fail() then.
+    if (result instanceof Promise || isObservable(result)) this.async = true;
     else this.finish(undefined, false, result);
     return result;
   }

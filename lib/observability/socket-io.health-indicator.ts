@@ -1,5 +1,9 @@
-import { Injectable } from '@nestjs/common';
-import { SocketIOAdapter } from '../socket-io.adapter.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { MessageQueue } from '../queue/message-queue.interface.js';
+import { SocketServers } from '../outbound/socket-servers.js';
+import { SocketIOConfig } from '../socket-io.config.js';
+import { namespacesOf } from '../internals/socket-io.internals.js';
+import { SocketObservability } from './socket-observability.js';
 
 /** How long the message queue may take to answer a health check. */
 const PROBE_TIMEOUT_MS = 3000;
@@ -29,31 +33,36 @@ export interface SocketIOHealthDetails {
  */
 @Injectable()
 export class SocketIOHealthIndicator {
-  constructor(private readonly adapter: SocketIOAdapter) {}
+  constructor(
+    @Inject(SocketIOConfig) private readonly config: SocketIOConfig,
+    @Inject(SocketServers) private readonly servers: SocketServers,
+    @Inject(MessageQueue) private readonly queue: MessageQueue,
+    @Inject(SocketObservability) private readonly observability: SocketObservability,
+  ) {}
 
+  /** The health of this process's Socket.IO server and message queue, under `key`. */
   async isHealthy<const Key extends string = 'socketio'>(
     key: Key = 'socketio' as Key,
   ): Promise<Record<Key, SocketIOHealthDetails>> {
     const namespaces: Record<string, number> = {};
     let connections = 0;
-    const servers = this.adapter.allServers;
-    for (const server of servers) {
-      for (const [name, nsp] of server._nsps) {
-        namespaces[name] = (namespaces[name] ?? 0) + nsp.sockets.size;
+    for (const server of this.servers.all) {
+      for (const nsp of namespacesOf(server)) {
+        namespaces[nsp.name] = (namespaces[nsp.name] ?? 0) + nsp.sockets.size;
         connections += nsp.sockets.size;
       }
     }
     const details: SocketIOHealthDetails = { status: 'up', namespaces, connections };
     const reasons: string[] = [];
-    const main = this.adapter.server;
-    if (!this.adapter.options.emitterOnly) {
-      if (!main || !this.adapter.isServing(main))
+    const main = this.servers.server;
+    if (!this.config.options.emitterOnly) {
+      if (!main || !this.servers.isServing(main)) {
         reasons.push('the Socket.IO server is not serving');
-      else if (main.httpServer && !main.httpServer.listening) {
+      } else if (main.httpServer && !main.httpServer.listening) {
         reasons.push('the HTTP server is not listening');
       }
     }
-    if (this.adapter.hasMessageQueue) {
+    if (this.servers.hasMessageQueue || this.config.options.emitterOnly) {
       const problem = await this.queueProblem();
       details.messageQueue = problem ? 'down' : 'up';
       if (problem) reasons.push(`message queue unreachable: ${problem}`);
@@ -65,13 +74,15 @@ export class SocketIOHealthIndicator {
     return { [key]: details } as Record<Key, SocketIOHealthDetails>;
   }
 
+  /** Known from the queue's own clients first, else a probe within a time limit. */
   private async queueProblem(): Promise<string | undefined> {
-    const known = this.adapter.observability.queueProblem;
+    const known = this.observability.queueProblem;
     if (known) return known;
+    if (!this.queue.probe) return undefined;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.adapter.probeQueue(),
+        this.queue.probe(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
             () => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)),

@@ -1,7 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Context } from '@opentelemetry/api';
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
-import type { SocketCallFrame, SocketContextStorage } from '../socket-context.storage.js';
+import { namespacesOf } from '../internals/socket-io.internals.js';
+import type { SocketCallFrame, SocketContextStorage } from '../context/socket-context.storage.js';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
 import { AdminUi } from './admin-ui.js';
 import {
@@ -92,7 +93,7 @@ export class SocketObservability {
     const watch = (nsp: Namespace): void => {
       nsp.on('connection', (socket: Socket) => this.connected(socket));
     };
-    server._nsps.forEach(watch);
+    for (const nsp of namespacesOf(server)) watch(nsp);
     server.sockets.on('new_namespace' as never, watch);
     this.adminUi?.install(server);
     server.engine?.on('connection_error', (err: { message?: string; context?: unknown }) =>

@@ -1,14 +1,14 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Server } from 'socket.io';
+import type { BroadcastOperator } from '../interfaces/broadcast-operator.interface.js';
 import { loadOptional } from '../load-optional.js';
-import { ClusterClients } from './cluster-clients.js';
+import { clusterQueue } from './cluster-clients.js';
 import { emitterQueue } from './emitter-clients.js';
 import type {
-  EmitterOperator,
   MessageQueue,
+  MessageQueueSettings,
   QueueStateListener,
 } from './message-queue.interface.js';
-import { withoutSecrets, type QueueEndpoint } from './queue-endpoint.js';
+import { queueErrorText, unreachableQueueError, type QueueEndpoint } from './queue-endpoint.js';
 
 /** The part of a node-redis client this file uses. */
 interface RedisClient {
@@ -36,10 +36,7 @@ const STARTUP_ATTEMPTS = 3;
 /** Builds the Redis message queue: pub/sub, sharded pub/sub or streams, or a worker's emitter. */
 export async function createRedisQueue(
   endpoint: QueueEndpoint,
-  channel: string,
-  emitterOnly: boolean,
-  logger: LoggerService,
-  listener?: QueueStateListener,
+  { channel, emitterOnly, logger, onState }: MessageQueueSettings,
 ): Promise<MessageQueue> {
   if (emitterOnly && endpoint.type !== 'redis') {
     throw new Error(
@@ -52,7 +49,7 @@ export async function createRedisQueue(
     await Promise.allSettled(clients.map((c) => closeClient(c)));
   };
   try {
-    const pub = await connectClient(redis, endpoint, logger, 'publisher', listener);
+    const pub = await connectClient(redis, endpoint, logger, 'publisher', onState);
     clients.push(pub);
     if (emitterOnly) return await redisEmitterQueue(pub, endpoint, channel, logger, close);
     const options = endpoint.adapterOptions;
@@ -71,12 +68,16 @@ export async function createRedisQueue(
         ...options,
       });
       const blockMs = Number(options.blockTimeInMs ?? STREAM_BLOCK_MS);
-      return clusterQueue(adapter, [pub], async () => {
-        await Promise.all(duplicates.map((d) => untilClosed(d, blockMs + 1000)));
-        await close();
-      });
+      return clusterQueue(
+        adapter,
+        async () => {
+          await Promise.all(duplicates.map((d) => untilClosed(d, blockMs + 1000)));
+          await close();
+        },
+        () => probeClients([pub]),
+      );
     }
-    const sub = await connectClient(redis, endpoint, logger, 'subscriber', listener);
+    const sub = await connectClient(redis, endpoint, logger, 'subscriber', onState);
     clients.push(sub);
     const pkg = await loadOptional<any>(
       '@socket.io/redis-adapter',
@@ -88,25 +89,37 @@ export async function createRedisQueue(
       endpoint.type === 'redis-sharded'
         ? pkg.createShardedAdapter(safePub, safeSub, { channelPrefix: channel, ...options })
         : pkg.createAdapter(safePub, safeSub, { key: channel, ...options });
-    return clusterQueue(adapter, [pub, sub], close);
+    return clusterQueue(adapter, close, () => probeClients([pub, sub]));
   } catch (err) {
     await close();
     throw err;
   }
 }
 
-function clusterQueue(
-  adapter: unknown,
-  clients: RedisClient[],
+async function redisEmitterQueue(
+  client: RedisClient,
+  endpoint: QueueEndpoint,
+  channel: string,
+  logger: LoggerService,
   close: () => Promise<void>,
-): MessageQueue {
-  return {
-    adapter,
-    remoteClients: (server: Server | undefined) => new ClusterClients(server),
-    probe: () => probeClients(clients),
+): Promise<MessageQueue> {
+  const { Emitter } = await loadOptional<any>('@socket.io/redis-emitter', 'emitterOnly: true');
+  return emitterQueue(
+    (namespace) =>
+      new Emitter(
+        guarded(client, endpoint, logger),
+        { key: channel, ...endpoint.adapterOptions },
+        namespace,
+      ) as BroadcastOperator,
+    // Commands run in order on one connection: a PING answered means every publish before it was.
+    async () => {
+      await client.ping();
+    },
     close,
-  };
+  );
 }
+
+const PROBE_MS = 2000;
 
 /** Every connection is up, and the server answers a PING within a moment. */
 async function probeClients(clients: RedisClient[]): Promise<void> {
@@ -127,31 +140,6 @@ async function probeClients(clients: RedisClient[]): Promise<void> {
   }
 }
 
-const PROBE_MS = 2000;
-
-async function redisEmitterQueue(
-  client: RedisClient,
-  endpoint: QueueEndpoint,
-  channel: string,
-  logger: LoggerService,
-  close: () => Promise<void>,
-): Promise<MessageQueue> {
-  const { Emitter } = await loadOptional<any>('@socket.io/redis-emitter', 'emitterOnly: true');
-  return emitterQueue(
-    (namespace) =>
-      new Emitter(
-        guarded(client, endpoint, logger),
-        { key: channel, ...endpoint.adapterOptions },
-        namespace,
-      ) as EmitterOperator,
-    // Commands run in order on one connection: a PING answered means every publish before it was.
-    async () => {
-      await client.ping();
-    },
-    close,
-  );
-}
-
 /**
  * Connects a client that fails fast at start-up (naming the server, never the password) and,
  * once connected, survives outages: it logs the loss, reconnects with a backoff and logs the return.
@@ -161,7 +149,7 @@ async function connectClient(
   endpoint: QueueEndpoint,
   logger: LoggerService,
   role: string,
-  listener?: QueueStateListener,
+  onState?: QueueStateListener,
 ): Promise<RedisClient> {
   let ready = false;
   let lost = false;
@@ -183,16 +171,16 @@ async function connectClient(
     lastError = err;
     if (!ready || lost) return;
     lost = true;
-    const reason = withoutSecrets(String(err?.message ?? err), endpoint.url);
+    const reason = queueErrorText(err, endpoint);
     logger.error(
       `Message queue: lost the connection to ${endpoint.label} (${role}): ${reason}. Local clients are still served; retrying.`,
     );
-    listener?.queueState('down', endpoint.label, role, reason);
+    onState?.('down', endpoint.label, role, reason);
   });
   client.on('ready', () => {
     if (lost) {
       logger.log(`Message queue: connected to ${endpoint.label} again (${role})`);
-      listener?.queueState('up', endpoint.label, role);
+      onState?.('up', endpoint.label, role);
     }
     ready = true;
     lost = false;
@@ -201,14 +189,8 @@ async function connectClient(
     await client.connect();
   } catch (err) {
     client.destroy?.();
-    const reason = withoutSecrets(
-      String((err as Error)?.message ?? lastError ?? err),
-      endpoint.url,
-    );
-    throw new Error(
-      `SocketIOModule: cannot reach the message queue, ${endpoint.label}: ${reason || 'connection refused'}`,
-      { cause: err },
-    );
+    const reason = (err as Error)?.message === undefined ? (lastError ?? err) : err;
+    throw unreachableQueueError(endpoint, reason);
   }
   return client;
 }
@@ -268,7 +250,7 @@ function guarded(
             if (!target.isReady) return;
             if (CLOSING.has(err?.name) || CLOSING.has(err?.constructor?.name)) return;
             logger.warn?.(
-              `Message queue: ${key} on ${endpoint.label} failed: ${withoutSecrets(String(err?.message ?? err), endpoint.url)}`,
+              `Message queue: ${key} on ${endpoint.label} failed: ${queueErrorText(err, endpoint)}`,
             );
           });
         }

@@ -7,7 +7,7 @@ import {
   type SocketIOModuleOptions,
 } from 'nest-socketio';
 import { client, closeClients, connect, next } from '../../support/app.js';
-import { connectError } from '../../support/foundation.js';
+import { connectError } from '../../support/client-events.js';
 import { startObservedApp } from '../../support/observability-app.js';
 
 const ADMIN_ORIGIN = 'https://admin.socket.io';
@@ -42,8 +42,8 @@ describe('adminUi option', () => {
     await next(ui, 'connect');
     expect((await config).supportedFeatures).toContain('AGGREGATED_EVENTS');
     // The application's namespaces are served as before (a client of the same origin).
-    const app = await connect(url);
-    expect(await app.emitWithAck('echo', 'still here')).toBe('still here');
+    const user = await connect(url);
+    expect(await user.emitWithAck('echo', 'still here')).toBe('still here');
   });
 
   it('refuses wrong credentials and no credentials', async () => {

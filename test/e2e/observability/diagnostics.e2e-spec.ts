@@ -11,7 +11,7 @@ import {
   type SocketIOModuleOptions,
 } from 'nest-socketio';
 import { client, closeClients, connect } from '../../support/app.js';
-import { connectError, deferred, disconnected } from '../../support/foundation.js';
+import { connectError, deferred, disconnected } from '../../support/client-events.js';
 import { apmStore, RecordingLogger, startObservedApp } from '../../support/observability-app.js';
 
 let app: INestApplication | undefined;

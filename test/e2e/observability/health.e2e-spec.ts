@@ -14,7 +14,7 @@ import {
 import { closeClients, connect, startApp } from '../../support/app.js';
 import { CuttableProxy } from '../../support/cuttable-proxy.js';
 import { ObservedGateway, PrivateGateway } from '../../support/observability-app.js';
-import { freePort, OwnRedis, requireService } from '../../support/queue-cluster.js';
+import { freePort, OwnRedis, requireService } from '../../support/services.js';
 
 @Controller('health')
 class HealthController {
@@ -42,7 +42,7 @@ async function start(options: SocketIOModuleOptions) {
   return started.url;
 }
 
-async function health(url: string): Promise<{ status: number; body: any }> {
+async function getHealth(url: string): Promise<{ status: number; body: any }> {
   const res = await fetch(`${url}/health`);
   return { status: res.status, body: await res.json() };
 }
@@ -71,7 +71,7 @@ describe('SocketIOHealthIndicator with @nestjs/terminus', () => {
     await connect(url);
     await connect(url);
     await connect(`${url}/private`, { auth: { token: 'ok' } });
-    expect(await health(url)).toEqual({
+    expect(await getHealth(url)).toEqual({
       status: 200,
       body: expect.objectContaining({
         status: 'ok',
@@ -81,7 +81,7 @@ describe('SocketIOHealthIndicator with @nestjs/terminus', () => {
       }),
     });
     await app!.get(SocketService).stop();
-    const down = await health(url);
+    const down = await getHealth(url);
     expect(down.status).toBe(503);
     expect(down.body.error.socketio).toMatchObject({
       status: 'down',
@@ -103,7 +103,7 @@ describe('SocketIOHealthIndicator with @nestjs/terminus', () => {
     it('is down with the reason while Redis is down, and up again when it is back', async () => {
       const url = await start({ messageQueue: redis.url, channel: `health-${randomUUID()}` });
       await connect(url);
-      const up = await health(url);
+      const up = await getHealth(url);
       expect(up.status).toBe(200);
       expect(up.body.info.socketio).toEqual({
         status: 'up',
@@ -118,7 +118,7 @@ describe('SocketIOHealthIndicator with @nestjs/terminus', () => {
         state: 'down',
         queue: `Redis at 127.0.0.1:${redis.port}`,
       });
-      const down = await health(url);
+      const down = await getHealth(url);
       expect(down.status).toBe(503);
       expect(down.body.error.socketio).toMatchObject({
         status: 'down',
@@ -136,7 +136,7 @@ describe('SocketIOHealthIndicator with @nestjs/terminus', () => {
       );
       await redis.start();
       await back;
-      const again = await health(url);
+      const again = await getHealth(url);
       expect(again.status).toBe(200);
       expect(again.body.info.socketio.messageQueue).toBe('up');
     });
@@ -158,12 +158,12 @@ describe('SocketIOHealthIndicator with @nestjs/terminus', () => {
         messageQueue: `postgres://postgres@127.0.0.1:${proxy.port}/test`,
         channel: tag,
       });
-      expect((await health(url)).body.info.socketio.messageQueue).toBe('up');
+      expect((await getHealth(url)).body.info.socketio.messageQueue).toBe('up');
 
       const lost = queueMessage((m) => m.state === 'down');
       proxy.cut();
       expect(await lost).toMatchObject({ state: 'down', role: 'pool' });
-      const down = await health(url);
+      const down = await getHealth(url);
       expect(down.status).toBe(503);
       expect(down.body.error.socketio.reason).toContain(
         `message queue unreachable: PostgreSQL at 127.0.0.1:${proxy.port}`,
@@ -172,7 +172,7 @@ describe('SocketIOHealthIndicator with @nestjs/terminus', () => {
       const back = queueMessage((m) => m.state === 'up');
       proxy.restore();
       await back;
-      const again = await health(url);
+      const again = await getHealth(url);
       expect(again.status).toBe(200);
       expect(again.body.info.socketio.messageQueue).toBe('up');
     });

@@ -16,7 +16,7 @@ import {
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SocketIOModuleOptions } from 'nest-socketio';
 import { client, closeClients, connect } from '../../support/app.js';
-import { connectError, disconnected } from '../../support/foundation.js';
+import { connectError, disconnected } from '../../support/client-events.js';
 import { startObservedApp } from '../../support/observability-app.js';
 
 /** A reader the test collects from whenever it wants (the SDK's own in-memory pull). */
