@@ -18,9 +18,17 @@ async function start(config: ServerConfig): Promise<BenchServer> {
     case 'nest-socketio-guarded':
       return (await import('./nest-socketio.js')).startNestSocketIO(config, true);
     case 'nest-socketio-otel':
+    case 'nest-socketio-otel-metrics':
+    case 'nest-socketio-otel-traces': {
       // Registered before the app exists, as an instrumentation file loaded with --import is.
-      (await import('./otel-sdk.js')).registerBenchSdk();
+      const parts = config.kind.endsWith('-metrics')
+        ? { metrics: true, traces: false }
+        : config.kind.endsWith('-traces')
+          ? { metrics: false, traces: true }
+          : { metrics: true, traces: true };
+      (await import('./otel-sdk.js')).registerBenchSdk(parts);
       return (await import('./nest-socketio.js')).startNestSocketIO(config, false);
+    }
     case 'nest-socketio-base': {
       const base = process.env.BENCH_BASE_LIB;
       if (!base) throw new Error('nest-socketio-base needs BENCH_BASE_LIB (a compiled index.js)');

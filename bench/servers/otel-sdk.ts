@@ -16,9 +16,12 @@ const noopExporter: SpanExporter = {
 };
 
 /** An OpenTelemetry SDK as an app registers it: context manager, meter and tracer providers. */
-export function registerBenchSdk(): void {
+export function registerBenchSdk(parts = { metrics: true, traces: true }): void {
+  if (parts.metrics) {
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new UnscrapedReader()] }));
+  }
+  if (!parts.traces) return;
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new UnscrapedReader()] }));
   trace.setGlobalTracerProvider(
     new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter: noopExporter })] }),
   );
