@@ -12,6 +12,13 @@ import type { SocketEventOutcome } from './diagnostics.js';
 
 type OtelApi = typeof import('@opentelemetry/api');
 
+// What this file hands the rest of the module is opaque, so no declaration outside it (and none
+// the package's types reach) names @opentelemetry/api, an optional peer.
+/** The OpenTelemetry API, once loaded. */
+export type LoadedOtelApi = object;
+/** An OpenTelemetry context (the client's trace). */
+export type TraceParent = object;
+
 /** The instrumentation scope of every metric and span of the module. */
 export const INSTRUMENTATION_SCOPE = 'nest-socketio';
 
@@ -23,7 +30,7 @@ const DURATION_BUCKETS = [
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 
 /** `@opentelemetry/api` when the application installed it, else undefined (it is an optional peer). */
-export async function loadOtelApi(): Promise<OtelApi | undefined> {
+export async function loadOtelApi(): Promise<LoadedOtelApi | undefined> {
   try {
     const api = (await import('@opentelemetry/api')) as OtelApi & { default?: OtelApi };
     return api.trace ? api : api.default;
@@ -34,8 +41,10 @@ export async function loadOtelApi(): Promise<OtelApi | undefined> {
 
 /** What one handled event holds while it runs: its span (if traced) and start time. */
 export interface OtelEvent {
-  span?: Span;
-  context?: Context;
+  /** @opentelemetry/api's `Span` while tracing. */
+  span?: object;
+  /** @opentelemetry/api's `Context` while tracing. */
+  context?: object;
   start: number;
 }
 
@@ -88,7 +97,8 @@ export class OtelRecorder {
   }
 
   /** A recorder when an OpenTelemetry SDK is registered, else undefined. */
-  static create(api: OtelApi, version: string | undefined): OtelRecorder | undefined {
+  static create(loaded: LoadedOtelApi, version: string | undefined): OtelRecorder | undefined {
+    const api = loaded as OtelApi;
     const meter = api.metrics.getMeter(INSTRUMENTATION_SCOPE, version);
     const hasMeter = meter !== api.createNoopMeter();
     const provider = api.trace.getTracerProvider() as {
@@ -112,7 +122,10 @@ export class OtelRecorder {
    * The trace a client continues: its W3C `traceparent` (and `tracestate`) from the handshake
    * `auth`, else from the headers; undefined when it sent none (each event starts a new trace).
    */
-  parentOf(auth: Record<string, unknown>, headers: Record<string, unknown>): Context | undefined {
+  parentOf(
+    auth: Record<string, unknown>,
+    headers: Record<string, unknown>,
+  ): TraceParent | undefined {
     if (!this.tracer) return undefined;
     const source = typeof auth?.traceparent === 'string' ? auth : headers;
     const traceparent = source.traceparent;
@@ -138,18 +151,18 @@ export class OtelRecorder {
   }
 
   /** Starts one event: its span (a child of `parent`) and its clock. */
-  startEvent(namespace: string, event: string, parent: Context | undefined): OtelEvent {
+  startEvent(namespace: string, event: string, parent: TraceParent | undefined): OtelEvent {
     const start = performance.now();
     if (!this.tracer) return { start };
     const labels = this.labelsOf(namespace, event);
-    const base = parent ?? this.api.ROOT_CONTEXT;
+    const base = (parent as Context | undefined) ?? this.api.ROOT_CONTEXT;
     const span = this.tracer.startSpan(labels.name, labels.spanOptions, base);
     return { span, context: this.api.trace.setSpan(base, span), start };
   }
 
   /** Runs `fn` with the event's span as the active context (children of it are the handler's work). */
   run<R>(otel: OtelEvent, fn: () => R): R {
-    return otel.context ? this.api.context.with(otel.context, fn) : fn();
+    return otel.context ? this.api.context.with(otel.context as Context, fn) : fn();
   }
 
   endEvent(
@@ -163,7 +176,7 @@ export class OtelRecorder {
     const counted = this.outcome(namespace, event, outcome);
     counted.count++;
     this.duration?.record((performance.now() - otel.start) / 1000, counted.attributes);
-    const span = otel.span;
+    const span = otel.span as Span | undefined;
     if (!span) return;
     span.setAttribute('socketio.outcome', outcome);
     if (outcome !== 'ok') {

@@ -1,5 +1,4 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Context } from '@opentelemetry/api';
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import { namespacesOf } from '../internals/socket-io.internals.js';
 import type { SocketCallFrame, SocketContextStorage } from '../context/socket-context.storage.js';
@@ -21,9 +20,7 @@ import {
   type SocketQueueMessage,
 } from './diagnostics.js';
 import { EventObservation } from './event-observation.js';
-import { loadOtelApi, OtelRecorder } from './otel.js';
-
-type OtelApi = NonNullable<Awaited<ReturnType<typeof loadOtelApi>>>;
+import { loadOtelApi, OtelRecorder, type LoadedOtelApi, type TraceParent } from './otel.js';
 
 /** Who connected to which message queue, and since when it is unreachable (with the reason). */
 interface QueueProblem {
@@ -42,7 +39,7 @@ export class SocketObservability {
   private otel?: OtelRecorder;
   private otelDecided = false;
   /** The trace context each client sent in its handshake (only while tracing). */
-  private readonly parents = new WeakMap<Socket, Context>();
+  private readonly parents = new WeakMap<Socket, TraceParent>();
   private readonly namespaces = new BoundedNames(MAX_NAMESPACES, '(other)');
   private readonly catchAllNames = new Map<string, BoundedNames>();
   private readonly reasons = new Map<string, BoundedNames>();
@@ -53,7 +50,7 @@ export class SocketObservability {
   private constructor(
     private readonly logger: LoggerService,
     private readonly storage: SocketContextStorage,
-    private readonly api: OtelApi | undefined,
+    private readonly api: LoadedOtelApi | undefined,
     private readonly version: string | undefined,
     options: SocketIOModuleOptions,
   ) {
