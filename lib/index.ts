@@ -13,6 +13,7 @@ export { SocketError, type SocketErrorReply } from './errors/error-reply.js';
 export { OnSocketError } from './errors/on-socket-error.decorator.js';
 export { SocketExceptionFilter } from './errors/socket-exception.filter.js';
 export { UseConnectionGuards } from './guards/use-connection-guards.decorator.js';
+export { socketThrottlerTracker } from './guards/socket-throttler-tracker.js';
 export { UnsafeConfigurationError, type UnsafeSetting } from './guards/production-safety.check.js';
 export { IncompatibleSocketIOError, type SocketIOCopy } from './guards/install-check.js';
 export { SessionInterceptor } from './session/session.interceptor.js';

@@ -3,7 +3,7 @@ import type { ServerOptions } from 'socket.io';
 import { DEFAULT_PATH, LOGGER_CONTEXT } from './socket-io.constants.js';
 import { validateSocketIOOptions } from './socket-io.options.js';
 import { loadParser } from './outbound/parser.js';
-import { checkSocketIOInstall } from './guards/install-check.js';
+import { checkSocketIOInstall, processProbe } from './guards/install-check.js';
 import { checkSessionOptions } from './session/session-options.js';
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
 
@@ -41,7 +41,7 @@ function stripExtras(options: unknown): unknown {
 export async function resolveSocketIOConfig(rawOptions: unknown): Promise<SocketIOConfig> {
   const options = validateSocketIOOptions(stripExtras(rawOptions));
   const logger = loggerFrom(options.logger);
-  checkSocketIOInstall();
+  checkSocketIOInstall(processProbe((message) => logger.debug?.(message)));
   checkSessionOptions(options);
   return new SocketIOConfig(options, logger, await loadParser(options.parser));
 }

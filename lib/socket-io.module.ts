@@ -5,7 +5,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { ApplicationConfig, DiscoveryModule, DiscoveryService, ModuleRef } from '@nestjs/core';
+import { ApplicationConfig, DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { SOCKET_IO_MODULE_OPTIONS } from './socket-io.constants.js';
 import {
   ConfigurableSocketIOModule,
@@ -25,7 +25,10 @@ import { SocketContext } from './context/socket-context.js';
 import { SocketContextStorage } from './context/socket-context.storage.js';
 import { SocketErrors } from './errors/socket-errors.js';
 import { ConnectionAdmission } from './guards/connection-admission.js';
+import { NamespaceAdmissionLimit } from './guards/namespace-admission-limit.js';
+import { RateLimit } from './guards/rate-limit.js';
 import { checkProductionSafety } from './guards/production-safety.check.js';
+import { warnIfAdapterReplaced } from './guards/adapter-replaced.check.js';
 import { applySessionInterceptor } from './session/session.interceptor.js';
 import { SocketObservability } from './observability/socket-observability.js';
 import { SocketIOHealthIndicator } from './observability/socket-io.health-indicator.js';
@@ -83,34 +86,9 @@ async function createGatewayRegistry(
     SocketService,
     SocketContext,
     SocketErrors,
-    {
-      provide: ConnectionAdmission,
-      useFactory: (
-        config: SocketIOConfig,
-        moduleRef: ModuleRef,
-        errors: SocketErrors,
-        storage: SocketContextStorage,
-        servers: SocketServers,
-        observability: SocketObservability,
-      ) =>
-        new ConnectionAdmission({
-          options: config.options,
-          logger: config.logger,
-          moduleRef,
-          errors,
-          storage,
-          servers,
-          observability,
-        }),
-      inject: [
-        SocketIOConfig,
-        ModuleRef,
-        SocketErrors,
-        SocketContextStorage,
-        SocketServers,
-        SocketObservability,
-      ],
-    },
+    ConnectionAdmission,
+    NamespaceAdmissionLimit,
+    RateLimit,
     DirectHandlers,
     EventDispatcher,
     SocketIOAdapter,
@@ -132,8 +110,8 @@ export class SocketIOModule
     @Inject(SocketIOAdapter) private readonly adapter: SocketIOAdapter,
     @Inject(GatewayRegistry) private readonly gateways: GatewayRegistry,
     @Inject(SocketServers) private readonly servers: SocketServers,
-    @Inject(SocketIOConfig) config: SocketIOConfig,
-    @Inject(ApplicationConfig) appConfig: ApplicationConfig,
+    @Inject(SocketIOConfig) private readonly config: SocketIOConfig,
+    @Inject(ApplicationConfig) private readonly appConfig: ApplicationConfig,
   ) {
     super();
     if (!config.options.emitterOnly) appConfig.setIoAdapter(adapter);
@@ -155,6 +133,7 @@ export class SocketIOModule
    */
   onModuleInit(): void {
     this.gateways.release();
+    if (warnIfAdapterReplaced(this.appConfig, this.adapter, this.config.logger)) return;
     this.adapter.ensureServer();
   }
 

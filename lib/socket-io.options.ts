@@ -46,12 +46,18 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
   pingInterval: positiveNumber,
   pingTimeout: positiveNumber,
   maxHttpBufferSize: positiveNumber,
+  maxBufferedBytes: positiveNumber,
   cookie: (v) =>
     typeof v === 'boolean' || isPlainObject(v) ? undefined : 'must be a boolean or cookie options',
   parser: (v) =>
     v === 'default' || v === 'msgpack' ? undefined : "must be 'default' or 'msgpack'",
-  connectionStateRecovery: (v) =>
-    typeof v === 'boolean' || isPlainObject(v) ? undefined : 'must be a boolean or an object',
+  connectionStateRecovery: (v) => {
+    if (typeof v === 'boolean') return undefined;
+    if (!isPlainObject(v)) return 'must be a boolean or an object';
+    return (v as { skipMiddlewares?: unknown }).skipMiddlewares === true
+      ? 'skipMiddlewares: true is not supported: connection guards run for recovered clients too'
+      : undefined;
+  },
   serverOptions: (v) => (isPlainObject(v) ? undefined : 'must be an object'),
   alwaysConnect: bool,
   manageSession: bool,
@@ -88,11 +94,16 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
   rateLimit: (v) =>
     isPlainObject(v) &&
     positiveNumber(v.points) === undefined &&
-    positiveNumber(v.duration) === undefined
+    positiveNumber(v.duration) === undefined &&
+    (v.key === undefined || typeof v.key === 'function')
       ? undefined
-      : 'must be { points, duration } with positive numbers',
+      : 'must be { points, duration, key? } with positive numbers and a key function',
   handlerTimeout: positiveNumber,
   directDispatch: bool,
+  shutdownGrace: (v) =>
+    typeof v === 'number' && Number.isFinite(v) && v >= 0
+      ? undefined
+      : 'must be a number of milliseconds, 0 or more',
   adminUi: adminUiProblem,
 };
 

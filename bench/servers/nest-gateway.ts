@@ -9,7 +9,7 @@ import {
   WebSocketGateway,
   WebSocketServer,
 } from '@nestjs/websockets';
-import type { Server, ServerOptions, Socket } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 import type { ServerConfig } from '../protocol.js';
 import { redisAdapter, type BenchServer } from './bench-server.js';
 
@@ -33,6 +33,9 @@ class PlainGateway {
 // oxlint-disable-next-line typescript/no-extraneous-class -- a Nest module is a decorated empty class
 class PlainModule {}
 
+type IoServerOptions = Parameters<IoAdapter['createIOServer']>[1];
+type IoServer = ReturnType<IoAdapter['createIOServer']>;
+
 /** The Redis adapter as Nest's documentation shows it: an IoAdapter subclass. */
 class RedisIoAdapter extends IoAdapter {
   constructor(
@@ -41,9 +44,10 @@ class RedisIoAdapter extends IoAdapter {
   ) {
     super(app);
   }
-  override createIOServer(port: number, options?: ServerOptions): Server {
-    const server = super.createIOServer(port, options) as Server;
-    server.adapter(this.adapter as ServerOptions['adapter']);
+  // IoAdapter's own socket.io (the version @nestjs/platform-socket.io pins), as in a user's app.
+  override createIOServer(port: number, options?: IoServerOptions): IoServer {
+    const server = super.createIOServer(port, options) as IoServer;
+    server.adapter(this.adapter as never);
     return server;
   }
 }

@@ -10,16 +10,6 @@ import { toErrorReply } from './error-reply.js';
 import { deliver, type SocketErrorResponder } from './socket-exception.filter.js';
 import { SocketObservability } from '../observability/socket-observability.js';
 
-/** The refusal a client receives as `connect_error`: `{ message, data }`. */
-export class ConnectRefusal extends Error {
-  constructor(
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Answers errors for one application: the namespace's `@OnSocketError()` method, else the
  * `defaultErrorHandler`, may replace the default reply; unexpected errors are logged with their
@@ -57,18 +47,16 @@ export class SocketErrors implements SocketErrorResponder {
    * Decides what a failed connection attempt becomes: a refusal (returned) or an acceptance
    * (undefined), as Flask-SocketIO does: a handler that returns false refuses.
    */
-  async connectError(err: unknown, socket: Socket): Promise<ConnectRefusal | undefined> {
-    if (err instanceof ConnectionRefusedError) return new ConnectRefusal(err.message, err.data);
+  async connectError(err: unknown, socket: Socket): Promise<ConnectionRefusedError | undefined> {
+    if (err instanceof ConnectionRefusedError) return err;
     const handler = this.handlerOf(socket);
     if (handler) {
       try {
         const result = await handler(err, this.context);
-        if (result === false) return new ConnectRefusal('Connection rejected by server');
+        if (result === false) return new ConnectionRefusedError();
         return undefined;
       } catch (handlerError) {
-        if (handlerError instanceof ConnectionRefusedError) {
-          return new ConnectRefusal(handlerError.message, handlerError.data);
-        }
+        if (handlerError instanceof ConnectionRefusedError) return handlerError;
         err = handlerError;
       }
     }
@@ -77,13 +65,13 @@ export class SocketErrors implements SocketErrorResponder {
       const message = Array.isArray(reply.error.message)
         ? reply.error.message.join('; ')
         : reply.error.message;
-      return new ConnectRefusal(message, {
+      return new ConnectionRefusedError(message, {
         status: reply.error.status,
         ...(reply.error.data ? { details: reply.error.data } : {}),
       });
     }
     this.logUnexpected(err, socket);
-    return new ConnectRefusal('Internal server error');
+    return new ConnectionRefusedError('Internal server error');
   }
 
   private async runHandler(err: unknown, socket: Socket): Promise<unknown> {

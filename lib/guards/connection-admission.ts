@@ -1,14 +1,27 @@
-import type { CanActivate, LoggerService, Type } from '@nestjs/common';
-import type { ModuleRef } from '@nestjs/core';
+import {
+  Inject,
+  Injectable,
+  type CanActivate,
+  type LoggerService,
+  type Type,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { Socket } from 'socket.io';
 import type { GatewayEntry } from '../inbound/gateway-registry.js';
-import { ConnectRefusal, type SocketErrors } from '../errors/socket-errors.js';
+import { SocketErrors } from '../errors/socket-errors.js';
+import { ConnectionRefusedError } from '../errors/connection-refused.error.js';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
 import { sessionHandshake } from '../session/session-source.js';
-import { SocketCallFrame, type SocketContextStorage } from '../context/socket-context.storage.js';
-import type { SocketServers } from '../outbound/socket-servers.js';
-import type { SocketObservability } from '../observability/socket-observability.js';
+import { RecoveredSessions } from '../session/recovered-sessions.js';
+import {
+  SocketCallFrame,
+  setConnectionSession,
+  SocketContextStorage,
+} from '../context/socket-context.storage.js';
+import { SocketServers } from '../outbound/socket-servers.js';
+import { SocketIOConfig } from '../socket-io.config.js';
+import { SocketObservability } from '../observability/socket-observability.js';
 import { holdPackets } from '../internals/socket-io.internals.js';
 import { ConnectionExecutionContext } from './connection-context.js';
 
@@ -17,34 +30,55 @@ type GuardRef = CanActivate | Type<CanActivate>;
 /** Steps that run on the handshake before the guards (the session middleware, for one). */
 export type HandshakeStep = (socket: Socket) => Promise<void>;
 
-const REFUSED = 'Connection rejected by server';
 const noHandler = () => undefined;
 
 /**
  * Decides whether a client may connect: handshake steps, then the module's connection guards,
- * then each gateway's, then each gateway's `handleConnection`. Throws a `ConnectRefusal` (which
+ * then each gateway's, then each gateway's `handleConnection`. Throws a `ConnectionRefusedError` (which
  * socket.io sends as `connect_error`) to refuse.
  */
+@Injectable()
 export class ConnectionAdmission {
   private readonly guardInstances = new Map<GuardRef, Promise<CanActivate>>();
   readonly handshakeSteps: HandshakeStep[] = [];
   /** alwaysConnect: the decision about each accepted client. */
   private readonly decisions = new WeakMap<Socket, Promise<boolean>>();
 
+  private readonly deps: {
+    options: SocketIOModuleOptions;
+    moduleRef: ModuleRef;
+    errors: SocketErrors;
+    logger: LoggerService;
+    storage: SocketContextStorage;
+    servers: SocketServers;
+    observability: SocketObservability;
+  };
+
   constructor(
-    private readonly deps: {
-      options: SocketIOModuleOptions;
-      moduleRef: ModuleRef;
-      errors: SocketErrors;
-      logger: LoggerService;
-      storage: SocketContextStorage;
-      servers: SocketServers;
-      observability: SocketObservability;
-    },
+    @Inject(SocketIOConfig) { options, logger }: SocketIOConfig,
+    @Inject(ModuleRef) moduleRef: ModuleRef,
+    @Inject(SocketErrors) errors: SocketErrors,
+    @Inject(SocketContextStorage) storage: SocketContextStorage,
+    @Inject(SocketServers) servers: SocketServers,
+    @Inject(SocketObservability) observability: SocketObservability,
   ) {
-    const { session, manageSession } = deps.options;
+    const deps = { options, logger, moduleRef, errors, storage, servers, observability };
+    this.deps = deps;
+    const { session, manageSession, connectionStateRecovery: recovery } = deps.options;
+    const managed = manageSession !== false;
+    // A recovered client keeps the managed session its handlers wrote to.
+    const recovered =
+      recovery && managed
+        ? new RecoveredSessions(recovery === true ? undefined : recovery.maxDisconnectionDuration)
+        : undefined;
     if (session) {
-      this.handshakeSteps.push(sessionHandshake(session, manageSession !== false, deps.logger));
+      this.handshakeSteps.push(sessionHandshake(session, managed, deps.logger, recovered));
+    } else if (recovered) {
+      this.handshakeSteps.push(async (socket) => {
+        const kept = recovered.take(socket, undefined);
+        if (kept) setConnectionSession(socket, kept);
+        recovered.watch(socket, undefined);
+      });
     }
   }
 
@@ -70,8 +104,18 @@ export class ConnectionAdmission {
    * (without running disconnect handlers: `silence`) when it is refused.
    */
   afterAccept(socket: Socket, gateways: GatewayEntry[], silence: (socket: Socket) => void): void {
+    // socket.io's adapter broadcasts only to the sockets of `nsp.sockets`: out of it until
+    // admitted, the client hears no namespace or room broadcast it may not be allowed to.
+    const members = socket.nsp.sockets;
+    members.delete(socket.id);
     const decision = this.inContext(socket, gateways).then(
-      () => (this.deps.observability.accepted(socket), true),
+      () => {
+        if (!socket.connected) return false;
+        members.set(socket.id, socket);
+        this.deps.servers.accepted(socket);
+        this.deps.observability.accepted(socket);
+        return true;
+      },
       (refusal: Error) => {
         this.deps.observability.refused(socket, refusal);
         silence(socket);
@@ -118,10 +162,10 @@ export class ConnectionAdmission {
       }
       for (const gateway of gateways) {
         if (!gateway.handleConnection) continue;
-        if ((await gateway.handleConnection(socket)) === false) throw new ConnectRefusal(REFUSED);
+        if ((await gateway.handleConnection(socket)) === false) throw new ConnectionRefusedError();
       }
     } catch (err) {
-      if (err instanceof ConnectRefusal) throw err;
+      if (err instanceof ConnectionRefusedError) throw err;
       const refusal = await this.deps.errors.connectError(err, socket);
       if (refusal) throw refusal;
     }
@@ -146,9 +190,9 @@ export class ConnectionAdmission {
       // Guards fail closed: the error handler shapes the refusal, but cannot turn it into an
       // acceptance (unlike for handleConnection, where Flask-SocketIO's semantics hold).
       const refusal = await this.deps.errors.connectError(err, socket);
-      throw refusal ?? new ConnectRefusal(REFUSED);
+      throw refusal ?? new ConnectionRefusedError();
     }
-    if (!allowed) throw new ConnectRefusal(REFUSED);
+    if (!allowed) throw new ConnectionRefusedError();
   }
 
   /** The guard's provider instance when it is one, else an instance built with DI, once. */

@@ -47,14 +47,55 @@ function currentEnvironment(): SafetyEnvironment {
 // A made-up origin no one allowed on purpose: a policy that lets it in lets every origin in.
 const PROBE_ORIGIN = 'https://nest-socketio-safety-probe.invalid';
 const PROBE_REQUEST = { headers: { host: 'server.invalid' } } as never;
+const HOST_NAME = /[a-z0-9-]+(?:\.[a-z0-9-]+)+/gi;
 
-async function opensEveryOrigin(cors: unknown): Promise<boolean> {
-  if (cors === undefined || cors === null || cors === false) return false;
-  try {
-    return await originPolicy(cors as SocketIOCorsOption)(PROBE_ORIGIN, PROBE_REQUEST);
-  } catch {
-    return false;
+/** The host names a policy mentions: in its strings, its RegExps' sources, its functions' code. */
+function mentionedHosts(cors: unknown): Set<string> {
+  const hosts = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (value && typeof value === 'object' && !(value instanceof RegExp)) {
+      return visit((value as { origin?: unknown }).origin);
+    }
+    const text =
+      value instanceof RegExp
+        ? value.source.replace(/\\/g, '')
+        : typeof value === 'function' || typeof value === 'string'
+          ? String(value)
+          : '';
+    for (const host of text.match(HOST_NAME) ?? []) {
+      hosts.add(host.toLowerCase());
+    }
+  };
+  visit(cors);
+  return hosts;
+}
+
+/**
+ * Hostile origins to try a policy with: the opaque origin `null` (sandboxed frames, files),
+ * a made-up one, and look-alikes of each host it mentions (a suffix glued on, a prefix,
+ * another scheme), which a RegExp without anchors or an `endsWith` check lets in.
+ */
+function hostileOrigins(cors: unknown): string[] {
+  const probes = [PROBE_ORIGIN, 'null', PROBE_ORIGIN.replace('https:', 'http:')];
+  for (const host of mentionedHosts(cors)) {
+    probes.push(`https://evil${host}`, `https://${host}.evil.invalid`, `http://evil-${host}`);
   }
+  return probes;
+}
+
+/** The first hostile origin the policy lets in, if any. */
+async function letsInHostileOrigin(cors: unknown): Promise<string | undefined> {
+  if (cors === undefined || cors === null || cors === false) return undefined;
+  const policy = originPolicy(cors as SocketIOCorsOption);
+  for (const origin of hostileOrigins(cors)) {
+    try {
+      if (await policy(origin, PROBE_REQUEST)) return origin;
+    } catch {
+      // A policy that throws refuses.
+    }
+  }
+  return undefined;
 }
 
 function withCredentials(cors: unknown): boolean {
@@ -70,13 +111,18 @@ async function corsProblem(
   cors: unknown,
   hasSession: boolean,
 ): Promise<UnsafeSetting | undefined> {
-  if (!(await opensEveryOrigin(cors))) return undefined;
+  const hostile = await letsInHostileOrigin(cors);
+  if (hostile === undefined) return undefined;
   const credentials = withCredentials(cors) || hasSession;
+  const who =
+    hostile === PROBE_ORIGIN
+      ? 'lets every website open a socket'
+      : `lets in the origin ${hostile}, which no one allowed on purpose (a look-alike, another scheme or a sandboxed page): such a website can open a socket`;
   return {
     setting,
     problem: credentials
-      ? "lets every website open a socket, with credentials: a page on any site can connect with your users' cookies and session and act as them (cross-site WebSocket hijacking)."
-      : "lets every website open a socket to this server from its users' browsers.",
+      ? `${who}, with credentials: a page on any site can connect with your users' cookies and session and act as them (cross-site WebSocket hijacking).`
+      : `${who} to this server from its users' browsers.`,
     fix: "list the origins that may connect, e.g. cors: ['https://app.example.com'] (or leave cors unset for same origin only).",
   };
 }

@@ -1,50 +1,95 @@
+import { Inject, Injectable } from '@nestjs/common';
 import type { Namespace, Socket } from 'socket.io';
 import { SocketError } from '../errors/error-reply.js';
-import type { SocketErrorResponder } from '../errors/socket-exception.filter.js';
+import { ConnectionRefusedError } from '../errors/connection-refused.error.js';
+import { SocketErrors } from '../errors/socket-errors.js';
 import type { RateLimitOptions } from '../interfaces/socket-io-module-options.interface.js';
+import { SocketIOConfig } from '../socket-io.config.js';
 
-/** Events one connection has sent in the current window, and its refusals in a row. */
+/** What one key (an address, by default) has spent in the current window. */
 interface Window {
   start: number;
   count: number;
-  strikes: number;
 }
 
-/**
- * The `rateLimit` option: a fixed window of `points` events per `duration` ms for each
- * connection. It runs as a socket.io packet middleware, once per incoming event (not once per
- * handler), so the dispatch path is untouched when the option is off.
- */
-export class RateLimit {
-  constructor(
-    private readonly options: RateLimitOptions,
-    private readonly errors: SocketErrorResponder,
-  ) {}
+const TOO_MANY = 'Too Many Requests';
 
-  /** Limits every client that connects to this namespace from now on. */
+/** The default key: the client's address, which reconnecting does not change. */
+const byAddress = (socket: Socket): string => socket.handshake.address;
+
+/**
+ * The `rateLimit` option: a fixed window of `points` per `duration` ms for each key (the
+ * client's address unless `key(socket)` says otherwise), shared by all connections with that
+ * key, so reconnecting does not reset it. Each connection attempt (CONNECT packet) and each
+ * incoming event costs a point. It runs as socket.io middleware: the dispatch path is untouched
+ * when the option is off, and costs one Map lookup per event when it is on.
+ */
+@Injectable()
+export class RateLimit {
+  private readonly windows = new Map<string, Window>();
+  /** The `rateLimit` option; without it nothing is installed. */
+  private readonly options: RateLimitOptions;
+  private readonly enabled: boolean;
+  private readonly keyOf: (socket: Socket) => string;
+  /** Windows kept after the last sweep of stale ones: the next sweep waits for twice as many. */
+  private sweepAt = 1024;
+
+  constructor(
+    @Inject(SocketIOConfig) config: SocketIOConfig,
+    @Inject(SocketErrors) private readonly errors: SocketErrors,
+  ) {
+    const { rateLimit } = config.options;
+    this.enabled = rateLimit !== undefined;
+    this.options = rateLimit ?? { points: Infinity, duration: Infinity };
+    this.keyOf = this.options.key ?? byAddress;
+  }
+
+  /** Limits every client that connects to this namespace from now on (with the option set). */
   install(nsp: Namespace): void {
+    if (!this.enabled) return;
+    nsp.use((socket, next) => {
+      if (this.spend(this.keyOf(socket))) next();
+      else next(new ConnectionRefusedError(TOO_MANY));
+    });
     nsp.on('connection', (socket: Socket) => this.watch(socket));
   }
 
+  /** Spends a point of `key`; false when its window has none left. */
+  private spend(key: string): boolean {
+    const now = Date.now();
+    let window = this.windows.get(key);
+    if (!window || now - window.start >= this.options.duration) {
+      if (!window && this.windows.size >= this.sweepAt) this.sweep(now);
+      window = { start: now, count: 0 };
+      this.windows.set(key, window);
+    }
+    return ++window.count <= this.options.points;
+  }
+
+  /** Drops the windows that have passed (amortised: runs when the map has doubled). */
+  private sweep(now: number): void {
+    for (const [key, window] of this.windows) {
+      if (now - window.start >= this.options.duration) this.windows.delete(key);
+    }
+    this.sweepAt = Math.max(1024, this.windows.size * 2);
+  }
+
   private watch(socket: Socket): void {
-    const { points, duration, disconnectAfter } = this.options;
-    const window: Window = { start: Date.now(), count: 0, strikes: 0 };
+    const { disconnectAfter } = this.options;
+    const key = this.keyOf(socket);
+    let strikes = 0;
     socket.use((packet, next) => {
-      const now = Date.now();
-      if (now - window.start >= duration) {
-        window.start = now;
-        window.count = 0;
-      }
-      if (++window.count <= points) {
-        window.strikes = 0;
+      if (this.spend(key)) {
+        strikes = 0;
         return next();
       }
       // The packet goes no further: no handler runs, and the client learns why.
       const last = packet[packet.length - 1];
       const ack = typeof last === 'function' ? (last as (reply: unknown) => void) : undefined;
-      const refusal = Object.assign(new SocketError(429, 'Too Many Requests'), { limit: 'rate' });
+      // `limit` tells the observability hooks (logs, channels, metrics) what happened.
+      const refusal = Object.assign(new SocketError(429, TOO_MANY), { limit: 'rate' });
       const answered = this.errors.respond(refusal, socket, ack, String(packet[0]));
-      if (disconnectAfter !== undefined && ++window.strikes >= disconnectAfter) {
+      if (disconnectAfter !== undefined && ++strikes >= disconnectAfter) {
         // After the 429 and the answers already under way have been sent, not before.
         void answered.finally(() => setImmediate(() => socket.disconnect(true)));
       }

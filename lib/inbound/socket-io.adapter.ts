@@ -6,6 +6,8 @@ import { SocketCallFrame, SocketContextStorage } from '../context/socket-context
 import { setErrorResponder } from '../errors/socket-exception.filter.js';
 import { SocketErrors } from '../errors/socket-errors.js';
 import { ConnectionAdmission } from '../guards/connection-admission.js';
+import { NamespaceAdmissionLimit } from '../guards/namespace-admission-limit.js';
+import { DEFAULT_MAX_BUFFERED_BYTES, limitBufferedOutput } from '../guards/output-buffer-limit.js';
 import { RateLimit } from '../guards/rate-limit.js';
 import { SocketServers } from '../outbound/socket-servers.js';
 import { SocketIOConfig } from '../socket-io.config.js';
@@ -15,7 +17,7 @@ import { GatewayRegistry } from './gateway-registry.js';
 import { SocketObservability } from '../observability/socket-observability.js';
 
 /** How long a shutdown waits for handlers in flight before it disconnects their clients. */
-const SHUTDOWN_GRACE = 3000;
+const DEFAULT_SHUTDOWN_GRACE = 3000;
 
 /**
  * The gateway adapter, inbound only: it has `SocketServers` create each gateway's server,
@@ -27,8 +29,6 @@ const SHUTDOWN_GRACE = 3000;
 export class SocketIOAdapter extends AbstractWsAdapter {
   private readonly prepared = new WeakSet<Namespace>();
   private readonly handledEvents = new WeakMap<Namespace, Set<string>>();
-  /** Undefined unless the `rateLimit` option is set. */
-  private readonly rateLimit?: RateLimit;
 
   constructor(
     @Inject(SocketIOConfig) private readonly config: SocketIOConfig,
@@ -36,6 +36,8 @@ export class SocketIOAdapter extends AbstractWsAdapter {
     @Inject(GatewayRegistry) private readonly gateways: GatewayRegistry,
     @Inject(SocketErrors) private readonly errors: SocketErrors,
     @Inject(ConnectionAdmission) private readonly admission: ConnectionAdmission,
+    @Inject(NamespaceAdmissionLimit) private readonly admissionLimit: NamespaceAdmissionLimit,
+    @Inject(RateLimit) private readonly rateLimit: RateLimit,
     @Inject(EventDispatcher) private readonly dispatcher: EventDispatcher,
     @Inject(DirectHandlers) private readonly direct: DirectHandlers,
     @Inject(SocketContextStorage) private readonly storage: SocketContextStorage,
@@ -44,9 +46,8 @@ export class SocketIOAdapter extends AbstractWsAdapter {
     super();
     // Metrics keep the names of events with a handler of their own; catch-all ones are capped.
     observability.useHandledEvents((nsp) => this.handledEvents.get(nsp));
-    const { rateLimit } = config.options;
-    if (rateLimit) this.rateLimit = new RateLimit(rateLimit, errors);
-    servers.onClose(() => dispatcher.handlersDone(SHUTDOWN_GRACE));
+    const { shutdownGrace } = config.options;
+    servers.onClose(() => dispatcher.handlersDone(shutdownGrace ?? DEFAULT_SHUTDOWN_GRACE));
   }
 
   /** The Socket.IO path of the module's server. */
@@ -70,6 +71,8 @@ export class SocketIOAdapter extends AbstractWsAdapter {
     const root = (server as Server | undefined) ?? this.servers.open(port, gatewayOptions);
     if (!this.prepared.has(root.of('/'))) {
       setErrorResponder(root, this.errors);
+      const { maxBufferedBytes } = this.config.options;
+      limitBufferedOutput(root, maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
       this.prepare(root.of('/'), port, path, '/');
     }
     if (!namespace) return root;
@@ -149,14 +152,15 @@ export class SocketIOAdapter extends AbstractWsAdapter {
     this.prepared.add(nsp);
     const gateways = this.gateways.find(port, path, namespace);
     this.gateways.serve(nsp, gateways);
-    this.rateLimit?.install(nsp);
-    if (!this.config.options.alwaysConnect) {
-      nsp.use((socket, next) => {
-        // Children of a dynamic namespace share their parent's gateways.
-        if (socket.nsp !== nsp) this.gateways.serve(socket.nsp, gateways);
-        this.admission.beforeAccept(socket, gateways, next);
-      });
-    }
+    this.rateLimit.install(nsp);
+    const alwaysConnect = this.config.options.alwaysConnect;
+    nsp.use((socket, next) => {
+      // Children of a dynamic namespace share their parent's gateways.
+      if (socket.nsp !== nsp) this.gateways.serve(socket.nsp, gateways);
+      this.admissionLimit.enter(socket, next, (done) =>
+        alwaysConnect ? done() : this.admission.beforeAccept(socket, gateways, done),
+      );
+    });
     return nsp;
   }
 

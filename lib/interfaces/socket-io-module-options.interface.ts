@@ -6,7 +6,7 @@ import type {
   OptionalFactoryDependency,
   Type,
 } from '@nestjs/common';
-import type { ServerOptions } from 'socket.io';
+import type { ServerOptions, Socket } from 'socket.io';
 import type { SocketContextApi } from '../context/socket-context.interface.js';
 
 /** A middleware with the shape of express-session's: `(req, res, next) => void`. */
@@ -54,8 +54,15 @@ export type SocketErrorHandler = {
 
 /** Per-connection rate limit: at most `points` events per `duration` milliseconds. */
 export interface RateLimitOptions {
+  /** Connection attempts and events allowed per key and window. */
   points: number;
+  /** The window, in milliseconds. */
   duration: number;
+  /**
+   * What the limit is counted per: one that reconnecting does not change.
+   * @default the client's address (`socket.handshake.address`)
+   */
+  key?: (socket: Socket) => string;
   /** Disconnect a client that goes over the limit this many times in a row. @default undefined (never) */
   disconnectAfter?: number;
 }
@@ -90,13 +97,22 @@ export interface SocketIOModuleOptions {
   pingTimeout?: number;
   /** Largest packet accepted, in bytes; larger ones close the connection. @default 1e6 */
   maxHttpBufferSize?: number;
+  /**
+   * Bytes one client may have waiting to be sent (it stopped reading, or polls too rarely);
+   * past it, its connection is closed. @default 16777216 (16 MiB)
+   */
+  maxBufferedBytes?: number;
   /** The Engine.IO `io` cookie for sticky sessions: `true`, or its cookie options. @default false */
   cookie?: boolean | ({ name?: string } & Record<string, unknown>);
   /** Wire format: socket.io's default JSON parser, or MessagePack. @default 'default' */
   parser?: 'default' | 'msgpack';
-  /** Replays missed packets to clients that reconnect in time. @default false */
+  /**
+   * Replays missed packets to clients that reconnect in time. Recovered clients pass the
+   * connection guards again and keep their managed session (`skipMiddlewares` must stay false).
+   * @default false
+   */
   connectionStateRecovery?:
-    boolean | { maxDisconnectionDuration?: number; skipMiddlewares?: boolean };
+    boolean | { maxDisconnectionDuration?: number; skipMiddlewares?: false };
   /** Anything else socket.io's `ServerOptions` takes; applied last. @default {} */
   serverOptions?: Partial<ServerOptions>;
   /** Accept clients before connection guards and `handleConnection` run, and disconnect refused ones. @default false */
@@ -127,6 +143,11 @@ export interface SocketIOModuleOptions {
   handlerTimeout?: number;
   /** Call handlers without guards, interceptors, pipes or filters directly, not through Nest's chain (see Performance). @default true */
   directDispatch?: boolean;
+  /**
+   * Milliseconds a shutdown waits for the handlers in flight to answer before it disconnects
+   * their clients. @default 3000
+   */
+  shutdownGrace?: number;
   /** Serve @socket.io/admin-ui's namespace (an optional peer). @default undefined (off) */
   adminUi?: AdminUiOptions;
 }

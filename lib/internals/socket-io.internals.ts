@@ -40,23 +40,42 @@ export async function closeServer(server: Server, sharedHttpServer: unknown): Pr
   }
 }
 
+/** The private id a client recovers its state with (`connectionStateRecovery`), if it has one. */
+export function recoveryId(socket: Socket): string | undefined {
+  return (socket as unknown as { pid?: string }).pid;
+}
+
+/** True when the socket's connection already holds a socket in `namespace` (`client.nsps`). */
+export function connectionHasNamespace(socket: Socket, namespace: string): boolean {
+  return (socket.client as unknown as { nsps: Map<string, Socket> }).nsps.has(namespace);
+}
+
+/** socket.io-parser's `PacketType.CONNECT` (the parser is not a dependency of ours). */
+export const CONNECT_PACKET = 0;
+
 /**
  * Holds the packets written to one socket (`Socket.prototype.packet`, private, which every emit
- * to the socket goes through) until `release()` sends them or `drop()` discards them.
+ * to the socket goes through) until the admission decision. Once accepted, they follow
+ * socket.io's CONNECT packet (written a tick after the middleware), as the protocol wants.
  */
 export function holdPackets(socket: Socket): { release(): void; drop(): void } {
-  const target = socket as unknown as { packet(...args: unknown[]): void };
-  const held: unknown[][] = [];
+  const target = socket as unknown as {
+    packet(packet: { type: number }, ...rest: unknown[]): void;
+  };
+  const held: [{ type: number }, ...unknown[]][] = [];
+  let accepted = false;
   // An own property shadows Socket.prototype.packet; deleting it restores the original.
-  target.packet = (...args: unknown[]) => void held.push(args);
+  target.packet = (...args) => {
+    if (!accepted || args[0].type !== CONNECT_PACKET) return void held.push(args);
+    restore();
+    target.packet(...args);
+    for (const packet of held) target.packet(...packet);
+  };
   const restore = () => delete (target as { packet?: unknown }).packet;
   return {
     release() {
-      restore();
-      for (const args of held) target.packet(...args);
+      accepted = true;
     },
-    drop() {
-      restore();
-    },
+    drop: restore,
   };
 }

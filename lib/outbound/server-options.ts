@@ -12,7 +12,13 @@ export function buildServerOptions(
   path: string,
   gatewayOptions: Record<string, any>,
 ): Partial<ServerOptions> {
-  const { cors: gatewayCors, path: _path, transports, ...restOfGateway } = gatewayOptions;
+  const {
+    cors: gatewayCors,
+    path: _path,
+    transports,
+    allowRequest: gatewayAllowRequest,
+    ...restOfGateway
+  } = gatewayOptions;
   const options: Partial<ServerOptions> = { path };
   if (o.transports) options.transports = o.transports as ServerOptions['transports'];
   if (transports) options.transports = transports;
@@ -22,10 +28,13 @@ export function buildServerOptions(
   if (o.cookie) options.cookie = o.cookie === true ? true : (o.cookie as ServerOptions['cookie']);
   if (parser) options.parser = parser;
   if (o.connectionStateRecovery) {
-    options.connectionStateRecovery =
-      o.connectionStateRecovery === true ? {} : o.connectionStateRecovery;
+    // Recovered clients go through the admission too (guards, session): never skipped.
+    const recovery = o.connectionStateRecovery === true ? {} : o.connectionStateRecovery;
+    options.connectionStateRecovery = { ...recovery, skipMiddlewares: false };
   }
-  Object.assign(options, corsServerOptions(gatewayCors ?? o.cors, o.serverOptions?.allowRequest));
+  // The gateway's allowRequest, like the module's, runs after the origin check, never instead.
+  const allowRequest = gatewayAllowRequest ?? o.serverOptions?.allowRequest;
+  Object.assign(options, corsServerOptions(gatewayCors ?? o.cors, allowRequest));
   const { allowRequest: _ar, ...serverOptions } = o.serverOptions ?? {};
   return { ...options, ...serverOptions, ...restOfGateway };
 }

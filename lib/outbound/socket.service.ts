@@ -316,11 +316,10 @@ function ackOrGone<T>(socket: Socket, event: string, args: unknown[], timeout: n
   });
 }
 
-/** True in connection guards and `handleConnection`, before socket.io has accepted the client. */
+/** True in connection guards and `handleConnection`, before the client is in its namespace. */
 function isAdmitting(frame: SocketCallFrame): boolean {
-  return (
-    !frame.socket.connected &&
-    frame.eventName === undefined &&
-    frame.roomsAtDisconnect === undefined
-  );
+  if (frame.eventName !== undefined || frame.roomsAtDisconnect !== undefined) return false;
+  const { socket } = frame;
+  // Not accepted yet, or (alwaysConnect) accepted but kept out of the namespace until admitted.
+  return !socket.connected || socket.nsp.sockets.get(socket.id) !== socket;
 }

@@ -4,7 +4,7 @@ import { loadOptional } from '../load-optional.js';
 import { clusterQueue } from './cluster-clients.js';
 import { emitterQueue } from './emitter-clients.js';
 import type { MessageQueue, MessageQueueSettings } from './message-queue.interface.js';
-import { namespaceStampingPool } from './postgres-emitter-pool.js';
+import { namespaceStampingPool, type MsgpackCodec } from './postgres-emitter-pool.js';
 import { queueErrorText, unreachableQueueError, type QueueEndpoint } from './queue-endpoint.js';
 
 /** The part of a `pg` pool this file uses. */
@@ -71,11 +71,12 @@ export async function createPostgresQueue(
     ]);
   if (emitterOnly) {
     const { Emitter } = await loadOptional<any>('@socket.io/postgres-emitter', 'emitterOnly: true');
+    const msgpack = await loadOptional<MsgpackCodec>('@msgpack/msgpack', 'emitterOnly: true');
     // Emitter.of() forgets the options (the channel prefix): build one per namespace instead.
     return emitterQueue(
       (namespace) =>
         new Emitter(
-          namespaceStampingPool(pool, namespace),
+          namespaceStampingPool(pool, namespace, msgpack),
           namespace,
           options,
         ) as BroadcastOperator,

@@ -141,6 +141,16 @@ async function probeClients(clients: RedisClient[]): Promise<void> {
 }
 
 /**
+ * Milliseconds before reconnection attempt `retries`: an exponential backoff (50 ms doubling, at
+ * most 2 s) of which a random half is taken off, so the processes of a fleet that lost Redis
+ * together do not reconnect in lock-step.
+ */
+export function reconnectDelay(retries: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(50 * 2 ** retries, 2000);
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
  * Connects a client that fails fast at start-up (naming the server, never the password) and,
  * once connected, survives outages: it logs the loss, reconnects with a backoff and logs the return.
  */
@@ -163,7 +173,7 @@ async function connectClient(
       connectTimeout: 5000,
       reconnectStrategy: (retries: number, cause: Error) => {
         if (!ready && retries >= STARTUP_ATTEMPTS - 1) return cause;
-        return Math.min(50 * 2 ** retries, 2000);
+        return reconnectDelay(retries);
       },
     },
   });

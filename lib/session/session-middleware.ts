@@ -6,6 +6,7 @@ export interface SessionStoreLike {
   get(id: string, callback: (err: unknown, session?: Record<string, any> | null) => void): void;
   set(id: string, session: Record<string, any>, callback?: (err?: unknown) => void): void;
   createSession(req: object, session: Record<string, any>): SessionObject;
+  destroy?(id: string, callback?: (err?: unknown) => void): void;
 }
 
 /** An express-session `Session`: the data, plus `save()` and friends on its prototype. */

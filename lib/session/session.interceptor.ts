@@ -1,5 +1,5 @@
 import type { CallHandler, ExecutionContext, NestInterceptor, Type } from '@nestjs/common';
-import { concatMap, from, mergeMap, type Observable } from 'rxjs';
+import { concatMap, finalize, from, mergeMap, type Observable } from 'rxjs';
 import type { Socket } from 'socket.io';
 import { SocketCallFrame } from '../context/socket-context.storage.js';
 import { INTERCEPTORS_METADATA } from '../internals/nest.internals.js';
@@ -18,14 +18,18 @@ export class SessionInterceptor implements NestInterceptor {
     const frame = context.getArgByIndex<unknown>(4);
     const source = socket && sessionSourceOf(socket);
     if (!source || !(frame instanceof SocketCallFrame)) return next.handle();
-    return from(loadSession(source)).pipe(
-      mergeMap((session) => {
+    // One event of a socket at a time reads, changes and saves: concurrent ones lose no update.
+    const previous = source.turn;
+    let done!: () => void;
+    source.turn = new Promise<void>((resolve) => (done = resolve));
+    return from(previous.then(() => loadSession(source))).pipe(
+      mergeMap(({ session, saveable }) => {
         frame.session = session;
         let saved = JSON.stringify(session);
         return next.handle().pipe(
           concatMap(async (value) => {
             const now = JSON.stringify(session);
-            if (now !== saved) {
+            if (saveable && now !== saved) {
               await saveSession(session);
               saved = now;
             }
@@ -33,6 +37,7 @@ export class SessionInterceptor implements NestInterceptor {
           }),
         );
       }),
+      finalize(done),
     );
   }
 }

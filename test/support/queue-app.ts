@@ -3,7 +3,13 @@
 import 'reflect-metadata';
 import { Module, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import {
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import type { Socket } from 'socket.io';
 import { SocketIOModule, SocketService, type SocketIOModuleOptions } from '../../lib/index.js';
 
 export interface QueueAppConfig {
@@ -45,6 +51,12 @@ class ChatGateway {
   @SubscribeMessage('echo')
   echo(@MessageBody() data: unknown) {
     return { from: config.label, data };
+  }
+
+  /** The rooms this process has for the client, as it knows them now. */
+  @SubscribeMessage('local-rooms')
+  localRooms(@ConnectedSocket() socket: Socket) {
+    return [...socket.rooms];
   }
 }
 

@@ -11,7 +11,11 @@ export class RoundRobinProxy {
   private readonly sockets = new Set<Socket>();
   url = '';
 
-  constructor(private readonly backends: { port: number }[]) {}
+  /** `delayMs`: what a backend sends reaches the client this much later (a slow link). */
+  constructor(
+    private readonly backends: { port: number }[],
+    private readonly delayMs = 0,
+  ) {}
 
   async start(): Promise<void> {
     this.server = createServer((incoming) => this.route(incoming, 0));
@@ -42,7 +46,13 @@ export class RoundRobinProxy {
       };
       incoming.on('error', close).on('close', close);
       outgoing.on('error', close).on('close', close);
-      incoming.pipe(outgoing).pipe(incoming);
+      incoming.pipe(outgoing);
+      if (this.delayMs > 0) {
+        // Equal delays keep the order: timers of one duration fire in the order they were set.
+        outgoing.on('data', (chunk) => {
+          setTimeout(() => incoming.writable && incoming.write(chunk), this.delayMs);
+        });
+      } else outgoing.pipe(incoming);
       incoming.resume();
     });
   }

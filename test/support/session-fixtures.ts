@@ -30,6 +30,11 @@ export class SessionController {
     return data(req.session);
   }
 
+  @Post('logout')
+  logout(@Req() req: any) {
+    return new Promise((resolve) => req.session.destroy(() => resolve({ ok: true })));
+  }
+
   @Post('set')
   set(@Req() req: any, @Body() body: Record<string, unknown>) {
     Object.assign(req.session, body);
@@ -58,6 +63,15 @@ export class SessionGateway {
   any(@EventName() name: string, @SocketSession() session: Record<string, unknown>) {
     session.last = name;
     return data(session);
+  }
+
+  /** A read-modify-write with a wait in between: concurrent calls must not lose updates. */
+  @SubscribeMessage('incr')
+  async incr(@SocketSession() session: Record<string, unknown>) {
+    const n = Number(session.n ?? 0);
+    await new Promise((resolve) => setImmediate(resolve));
+    session.n = n + 1;
+    return session.n;
   }
 
   @SubscribeMessage('set-later')

@@ -475,6 +475,44 @@ describe('alwaysConnect', () => {
     }
   });
 
+  it('true: a client is out of namespace and room broadcasts until it is admitted', async () => {
+    const { app, url } = await startApp({
+      imports: [SocketIOModule.forRoot({ alwaysConnect: true })],
+      providers: [TokenService, TokenGuard, AlwaysGateway],
+    });
+    try {
+      const sockets = app.get(SocketService);
+      for (const token of ['bad', 'good']) {
+        let entered!: (socket: Socket) => void;
+        const inGuard = new Promise<Socket>((resolve) => (entered = resolve));
+        let release!: () => void;
+        gate = { entered, release: new Promise<void>((resolve) => (release = resolve)) };
+        const waiting = client(`${url}/always`, { auth: { token, wait: true } });
+        const heard: string[] = [];
+        waiting.on('news', (n: string) => heard.push(n));
+        await next(waiting, 'connect');
+        await inGuard;
+        // The guard has put it in 'lobby'; neither broadcast may reach it before the decision.
+        sockets.emit('news', 'to all', { namespace: '/always' });
+        sockets.emit('news', 'to lobby', { namespace: '/always', to: 'lobby' });
+        release();
+        if (token === 'bad') {
+          expect(await next(waiting, 'disconnect')).toBe('io server disconnect');
+          expect(heard).toEqual([]);
+          continue;
+        }
+        // Events wait for the decision: once answered, it is admitted, and hears broadcasts.
+        expect(await waiting.emitWithAck('hello', 'ann')).toBe('hello ann');
+        const after = next<string>(waiting, 'news');
+        sockets.emit('news', 'after', { namespace: '/always', to: 'lobby' });
+        expect(await after).toBe('after');
+        expect(heard).toEqual(['after']);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
   it('false (the default): a refused client never sees connect', async () => {
     const { app, url } = await startApp({
       imports: [SocketIOModule.forRoot()],

@@ -1,8 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { INestApplication } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SocketIOModule, type SocketIOModuleOptions } from 'nest-socketio';
-import { closeClients, connect, next, startApp } from '../../support/app.js';
+import { SocketIOModule, SocketService, type SocketIOModuleOptions } from 'nest-socketio';
+import { client, closeClients, connect, next, startApp } from '../../support/app.js';
 import {
   pollingHandshake,
   pollingPost,
@@ -48,11 +48,67 @@ describe('maxHttpBufferSize', () => {
   });
 });
 
+describe('maxBufferedBytes', () => {
+  it('closes the connection of a client that stops reading, and only that one', async () => {
+    const url = await start({ maxBufferedBytes: 1_000_000 });
+    const sockets = app!.get(SocketService);
+    const reader = await connect(url);
+    const pollingReader = await connect(url, { transports: ['polling'] });
+    const stalled = await connect(url);
+    const onServer = sockets.server.of('/').sockets.get(stalled.id!)!;
+    const gone = new Promise<string>((resolve) => onServer.once('disconnect', resolve));
+    const state = { closed: false };
+    void gone.then(() => (state.closed = true));
+    // The stalled client's TCP socket stops reading: what the server sends piles up.
+    const tcp = (
+      stalled.io.engine.transport as unknown as {
+        ws: { _socket: { pause(): void; destroy(): void } };
+      }
+    ).ws._socket;
+    tcp.pause();
+    const chunk = 'x'.repeat(100_000);
+    let sent = 0;
+    // 60 MB at the pace the reader reads: far past what the stalled one may hold.
+    for (; sent < 600 && !state.closed; sent++) {
+      const got = Promise.all([next(reader, 'chunk'), next(pollingReader, 'chunk')]);
+      sockets.emit('chunk', chunk, { to: [reader.id!, pollingReader.id!, stalled.id!] });
+      await got;
+    }
+    expect(state.closed).toBe(true);
+    expect(await gone).toBe('forced close');
+    // Readers on both transports received more than the limit in all, and stay connected.
+    expect(sent * chunk.length).toBeGreaterThan(1_000_000);
+    expect(reader.connected && pollingReader.connected).toBe(true);
+    expect(await pollingReader.emitWithAck('echo', 'ok')).toBe('ok');
+    expect(await reader.emitWithAck('echo', 'ok')).toBe('ok');
+    // Else the server's close handshake with the stalled client waits for ws's 30 s timeout.
+    tcp.destroy();
+  });
+});
+
+describe('shutdownGrace', () => {
+  it('bounds how long closing waits for a handler that never answers', async () => {
+    const url = await start({ shutdownGrace: 100 });
+    const c = await connect(url);
+    c.emit('hang');
+    // Handled in order: once the echo answers, the hanging handler is in flight.
+    expect(await c.emitWithAck('echo', 1)).toBe(1);
+    const closing = Date.now();
+    await app!.close();
+    app = undefined;
+    // The default grace (3 s) would still be waiting.
+    expect(Date.now() - closing).toBeLessThan(2000);
+  });
+});
+
 describe('rateLimit', () => {
   it('answers excess events with 429 through the ack, or as an exception event', async () => {
-    const url = await start({ rateLimit: { points: 5, duration: 60_000 } });
-    const c = await connect(url);
-    const other = await connect(url);
+    const url = await start({
+      rateLimit: { points: 6, duration: 60_000, key: (s) => String(s.handshake.auth.user) },
+    });
+    // The connection attempt is the first of the six points.
+    const c = await connect(url, { auth: { user: 'c' } });
+    const other = await connect(url, { auth: { user: 'other' } });
     for (let i = 0; i < 5; i++) expect(await c.emitWithAck('echo', i)).toBe(i);
     expect(await c.emitWithAck('echo', 6)).toEqual({
       error: { status: 429, message: 'Too Many Requests' },
@@ -60,13 +116,27 @@ describe('rateLimit', () => {
     const exception = next(c, 'exception');
     c.emit('echo', 7);
     expect(await exception).toEqual({ error: { status: 429, message: 'Too Many Requests' } });
-    // The limit is per connection: another client is not affected.
+    // The limit is per key: another user is not affected.
     expect(await other.emitWithAck('echo', 'ok')).toBe('ok');
     expect(c.connected).toBe(true);
   });
 
+  it('holds across reconnections: it counts per address, connection attempts included', async () => {
+    const url = await start({ rateLimit: { points: 3, duration: 60_000 } });
+    const c = await connect(url);
+    expect(await c.emitWithAck('echo', 1)).toBe(1);
+    expect(await c.emitWithAck('echo', 2)).toBe(2);
+    expect(await c.emitWithAck('echo', 3)).toEqual({
+      error: { status: 429, message: 'Too Many Requests' },
+    });
+    c.disconnect();
+    // A new connection from the same address starts with no points left.
+    const again = client(url);
+    expect((await next<Error>(again, 'connect_error')).message).toBe('Too Many Requests');
+  });
+
   it('lets a client in again once its window has passed', async () => {
-    const url = await start({ rateLimit: { points: 2, duration: 300 } });
+    const url = await start({ rateLimit: { points: 3, duration: 300 } });
     const c = await connect(url);
     expect(await c.emitWithAck('echo', 1)).toBe(1);
     expect(await c.emitWithAck('echo', 2)).toBe(2);
@@ -78,7 +148,7 @@ describe('rateLimit', () => {
   });
 
   it('disconnects a client that keeps going over the limit', async () => {
-    const url = await start({ rateLimit: { points: 3, duration: 60_000, disconnectAfter: 2 } });
+    const url = await start({ rateLimit: { points: 4, duration: 60_000, disconnectAfter: 2 } });
     const c = await connect(url);
     const replies: unknown[] = [];
     const gone = next<string>(c, 'disconnect');

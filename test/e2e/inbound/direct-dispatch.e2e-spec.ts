@@ -31,6 +31,7 @@ import {
   SocketSession,
 } from 'nest-socketio';
 import { closeClients, connect, next, startApp } from '../../support/app.js';
+import { NEST_MAJOR } from '../../support/nest-version.js';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 
@@ -310,7 +311,7 @@ describe('direct dispatch of handlers without enhancers', () => {
 });
 
 describe('direct dispatch with global enhancers', () => {
-  it('leaves every handler to Nest when a global pipe is set', async () => {
+  it('leaves every handler to Nest when a global pipe is set (which Nest 11 does not run on gateways)', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [SocketIOModule.forRoot()],
       providers: [ValidatedGateway],
@@ -322,9 +323,11 @@ describe('direct dispatch with global enhancers', () => {
       const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
       const c = await connect(`${url}/validated`);
       expect(await c.timeout(4000).emitWithAck('named', { name: 'ok' })).toEqual({ ok: 'ok' });
-      expect(await c.timeout(4000).emitWithAck('named', { name: 5 })).toEqual({
-        error: { status: 400, message: ['name must be a string'] },
-      });
+      expect(await c.timeout(4000).emitWithAck('named', { name: 5 })).toEqual(
+        NEST_MAJOR >= 12
+          ? { error: { status: 400, message: ['name must be a string'] } }
+          : { ok: 5 }, // Nest 11: no global pipe on gateway handlers
+      );
     } finally {
       closeClients();
       await app.close();

@@ -194,7 +194,7 @@ describe("channel('nest-socketio:connection')", () => {
 describe("channel('nest-socketio:error')", () => {
   it('publishes every error reply with its status, and marks rate-limit and time-limit refusals', async () => {
     const seen = subscribe<SocketErrorMessage>(ERROR_CHANNEL);
-    const url = await start({ rateLimit: { points: 3, duration: 60_000 }, handlerTimeout: 50 });
+    const url = await start({ rateLimit: { points: 4, duration: 60_000 }, handlerTimeout: 50 });
     const c = await connect(url);
     await c.emitWithAck('boom');
     expect(seen.at(-1)).toMatchObject({
@@ -218,7 +218,7 @@ describe('logs', () => {
     const logger = new RecordingLogger();
     const url = await start({
       logger,
-      rateLimit: { points: 2, duration: 60_000 },
+      rateLimit: { points: 4, duration: 60_000 },
       handlerTimeout: 50,
     });
     const refused = client(`${url}/private`, { auth: { token: 'nope' } });

@@ -102,7 +102,7 @@ describe('OpenTelemetry metrics (real SDK)', () => {
   });
 
   it('counts events by namespace, event and outcome, and times them in seconds', async () => {
-    const url = await start({ handlerTimeout: 50, rateLimit: { points: 6, duration: 60_000 } });
+    const url = await start({ handlerTimeout: 50, rateLimit: { points: 7, duration: 60_000 } });
     const c = await connect(url);
     await c.emitWithAck('echo', 1);
     await c.emitWithAck('echo', 2);

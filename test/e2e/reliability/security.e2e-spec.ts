@@ -172,3 +172,27 @@ describe('sessions', () => {
     }
   });
 });
+
+describe('a gateway allowRequest', () => {
+  it('runs after the origin check, never instead of it', async () => {
+    const asked: string[] = [];
+    @WebSocketGateway({
+      allowRequest: (req: { headers: { origin?: string } }, cb: (e: null, ok: boolean) => void) => {
+        asked.push(req.headers.origin ?? 'none');
+        cb(null, true);
+      },
+    })
+    // oxlint-disable-next-line typescript/no-extraneous-class -- a gateway needs no members here
+    class PermissiveGateway {}
+    const started = await startApp({
+      imports: [SocketIOModule.forRoot({ logger: false })],
+      providers: [PermissiveGateway],
+    });
+    app = started.app;
+    const { url } = started;
+    expect((await pollingHandshake(url, { origin: 'http://evil.example' })).status).toBe(403);
+    expect(await upgradeStatus(url, 'http://evil.example')).toBe(400);
+    expect((await pollingHandshake(url, { origin: url })).status).toBe(200);
+    expect(asked).toEqual([url]);
+  });
+});

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import session from 'express-session';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidSocketIOOptionError, SocketIOModule } from 'nest-socketio';
+import { InvalidSocketIOOptionError, SocketIOModule, SocketService } from 'nest-socketio';
 import { client, closeClients, connect, next } from '../../support/app.js';
 import { http, startSessionApp } from '../../support/session-app.js';
 import {
@@ -175,6 +175,59 @@ describe('sessions with the default store, unmanaged (manageSession: false)', ()
   it('gives a forged cookie an empty session', async () => {
     const c = await connect(url, { extraHeaders: { cookie: 'connect.sid=s%3Aforged.sig' } });
     expect(await c.emitWithAck('get')).toEqual({});
+  });
+
+  it('never brings back a session destroyed over HTTP (logout)', async () => {
+    const cookie = await login(url, 'ann');
+    const c = await connect(url, { extraHeaders: { cookie } });
+    expect(await c.emitWithAck('get')).toEqual({ user: 'ann' });
+    await http(url, '/session/logout', { cookie, body: {} });
+    // The socket's next write goes nowhere: the old cookie stays logged out.
+    expect(await c.emitWithAck('set', { color: 'red' })).toEqual({ color: 'red' });
+    expect((await http(url, '/session', { cookie })).json).toEqual({});
+    expect(await c.emitWithAck('get')).toEqual({});
+  });
+
+  it('serialises the read-modify-save of concurrent events of one socket', async () => {
+    const cookie = await login(url, 'ann');
+    const c = await connect(url, { extraHeaders: { cookie } });
+    await Promise.all(Array.from({ length: 50 }, () => c.emitWithAck('incr')));
+    expect((await http(url, '/session', { cookie })).json).toEqual({ user: 'ann', n: 50 });
+  });
+});
+
+describe('unmanaged sessions of clients without a cookie', () => {
+  it('leave nothing in the store once their client is gone', async () => {
+    const store = new session.MemoryStore();
+    const middleware = session({ secret: 's', store, resave: false, saveUninitialized: false });
+    const { app, url } = await startSessionApp(
+      {
+        imports: [SocketIOModule.forRoot({ session: middleware, manageSession: false })],
+        providers: [SessionGateway],
+        controllers: [SessionController],
+      },
+      middleware,
+    );
+    const count = () =>
+      new Promise<number>((resolve) => store.length((_err, n) => resolve(n ?? 0)));
+    try {
+      const cookie = await login(url, 'ann');
+      const withCookie = await connect(url, { extraHeaders: { cookie } });
+      await withCookie.emitWithAck('set', { a: 1 });
+      const without = await connect(url);
+      expect(await without.emitWithAck('set', { n: 1 })).toEqual({ n: 1 });
+      expect(await count()).toBe(2);
+      const gone = app.get(SocketService).server.of('/').sockets.get(without.id!)!;
+      const left = new Promise((resolve) => gone.once('disconnect', resolve));
+      without.disconnect();
+      await left;
+      await expect.poll(count).toBe(1);
+      // The HTTP session stays.
+      withCookie.disconnect();
+      expect((await http(url, '/session', { cookie })).json).toEqual({ user: 'ann', a: 1 });
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -72,3 +72,44 @@ describe('the production safety check: the admin UI', () => {
     ).toEqual([]);
   });
 });
+
+const hostileAllowed = async (cors: unknown) =>
+  (await findUnsafeSettings({ cors } as never, undefined, production(false)))[0]?.problem;
+
+describe('the production safety check: origins that only look narrow', () => {
+  it.each([
+    ['an unanchored RegExp', /example\.com/, 'https://evilexample.com'],
+    [
+      'a RegExp without its end anchor',
+      /^https:\/\/example\.com/,
+      'https://example.com.evil.invalid',
+    ],
+    ['a suffix RegExp without a dot', /example\.com$/, 'https://evilexample.com'],
+    ["the string 'null'", ['https://app.example.com', 'null'], 'null'],
+    [
+      'a function checking endsWith',
+      {
+        origin: (o: string, cb: (e: null, ok: boolean) => void) =>
+          cb(null, o.endsWith('example.com')),
+      },
+      'https://evilexample.com',
+    ],
+  ])('refuses %s', async (_, cors, origin) => {
+    expect(await hostileAllowed(cors)).toContain(`lets in the origin ${origin}`);
+  });
+
+  it.each([
+    ['exact origins', ['https://app.example.com', 'https://admin.example.com']],
+    ['an anchored RegExp', /^https:\/\/(app|admin)\.example\.com$/],
+    ['subdomains of one domain', /^https:\/\/[a-z]+\.example\.org$/],
+    [
+      'a function with a list',
+      {
+        origin: (o: string, cb: (e: null, ok: boolean) => void) =>
+          cb(null, ['https://app.example.com'].includes(o)),
+      },
+    ],
+  ])('accepts %s', async (_, cors) => {
+    expect(await hostileAllowed(cors)).toBeUndefined();
+  });
+});

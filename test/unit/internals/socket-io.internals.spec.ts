@@ -26,8 +26,8 @@ async function serve() {
   const entry = { http, io: server, clients: [] as ClientSocket[] };
   opened.push(entry);
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  const connect = (namespace = '/') => {
-    const client = io(url + namespace, { transports: ['websocket'], reconnection: false });
+  const connect = (namespace = '/', auth?: Record<string, unknown>) => {
+    const client = io(url + namespace, { transports: ['websocket'], reconnection: false, auth });
     entry.clients.push(client);
     return client;
   };
@@ -98,24 +98,33 @@ describe('socket.io internals (lib/internals/socket-io.internals.ts)', () => {
     expect(http.listening).toBe(false);
   });
 
-  it('holds what is emitted to a socket until released, and drops it when told to', async () => {
+  it('holds what is emitted in admission until CONNECT is written, or drops it', async () => {
     const { server, connect } = await serve();
-    const sockets: import('socket.io').Socket[] = [];
-    server.on('connection', (socket) => sockets.push(socket));
-    const client = connect();
-    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    // As the admission does: hold, decide, then release (accepted) or drop (refused).
+    server.of('/held').use((socket, next) => {
+      const held = holdPackets(socket);
+      socket.emit('first');
+      socket.emit('second');
+      if (socket.handshake.auth.refuse) {
+        held.drop();
+        next(new Error('refused'));
+      } else {
+        held.release();
+        next();
+      }
+    });
+    const accepted = connect('/held');
     const received: string[] = [];
-    client.onAny((event: string) => received.push(event));
-    const socket = sockets[0];
-    const dropped = holdPackets(socket);
-    socket.emit('never');
-    dropped.drop();
-    const held = holdPackets(socket);
-    socket.emit('first');
-    socket.emit('second');
-    held.release();
-    socket.emit('third');
-    await new Promise<void>((resolve) => client.on('third', () => resolve()));
-    expect(received).toEqual(['first', 'second', 'third']);
+    accepted.on('connect', () => received.push('connect'));
+    accepted.onAny((event: string) => received.push(event));
+    await new Promise<void>((resolve) => accepted.on('second', () => resolve()));
+    expect(received).toEqual(['connect', 'first', 'second']);
+
+    const refused = connect('/held', { refuse: true });
+    const heard: string[] = [];
+    refused.onAny((event: string) => heard.push(event));
+    const error = await new Promise<Error>((resolve) => refused.once('connect_error', resolve));
+    expect(error.message).toBe('refused');
+    expect(heard).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { join, relative } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -12,7 +13,23 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
   exports: Record<string, Record<string, string> | string>;
   type: string;
   files: string[];
+  devDependencies: Record<string, string>;
+  scripts: Record<string, string>;
+  license: string;
+  repository?: { url?: string };
+  homepage?: string;
+  bugs?: { url?: string };
 };
+
+/** What `npm pack` would put in the tarball (dist as last built; CI builds before testing). */
+function packedFiles(): string[] {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  return (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+}
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -87,7 +104,7 @@ describe('package manifest', () => {
 
   it('is pure ESM with both entries built from lib', () => {
     expect(manifest.type).toBe('module');
-    expect(manifest.files).toEqual(['dist']);
+    expect(manifest.files).toEqual(['dist', 'lib']);
     for (const [entry, source] of [
       ['.', 'lib/index.ts'],
       ['./testing', 'lib/testing/index.ts'],
@@ -112,5 +129,60 @@ describe('package manifest', () => {
       expect(manifest.peerDependencies?.[name], name).toBeDefined();
       expect(manifest.peerDependenciesMeta?.[name]?.optional, name).toBe(true);
     }
+  });
+
+  it('installs next to Nest 11 and 12; @nestjs/platform-socket.io is optional', () => {
+    for (const name of [
+      '@nestjs/common',
+      '@nestjs/core',
+      '@nestjs/websockets',
+      '@nestjs/platform-socket.io',
+    ]) {
+      expect(manifest.peerDependencies?.[name], name).toBe('^11.0.0 || ^12.0.0');
+    }
+    expect(manifest.peerDependenciesMeta?.['@nestjs/platform-socket.io']?.optional).toBe(true);
+    for (const name of ['@nestjs/common', '@nestjs/core', '@nestjs/websockets', 'socket.io']) {
+      expect(manifest.peerDependenciesMeta?.[name]?.optional, name).toBeUndefined();
+    }
+  });
+
+  it('tests run on the socket.io range users get, not a pinned version', () => {
+    expect(manifest.peerDependencies?.['socket.io']).toBe('^4.8.0');
+    expect(manifest.devDependencies['socket.io']).toBe('^4.8.0');
+  });
+
+  it('carries a license file, its repository, and builds before packing', () => {
+    expect(manifest.license).toBe('MIT');
+    const license = readFileSync(join(root, 'LICENSE'), 'utf8');
+    expect(license).toMatch(/^MIT License/);
+    expect(license).toContain('nest-socketio contributors');
+    expect(manifest.repository?.url).toMatch(/github\.com\/nest-socketio\/nest-socketio/);
+    expect(manifest.homepage).toMatch(/^https:\/\/github\.com\/nest-socketio\/nest-socketio/);
+    expect(manifest.bugs?.url).toMatch(/\/issues$/);
+    expect(manifest.scripts.prepack).toBe('npm run build');
+  });
+
+  it('packs only what a user needs, and every source map points at a packed file', () => {
+    const packed = packedFiles();
+    const stray = packed.filter(
+      (path) =>
+        !/^(dist|lib)\//.test(path) && !['package.json', 'README.md', 'LICENSE'].includes(path),
+    );
+    expect(stray).toEqual([]);
+    expect(packed).toContain('LICENSE');
+    expect(packed.filter((p) => p.startsWith('lib/') && !p.endsWith('.ts'))).toEqual([]);
+    const maps = packed.filter((p) => p.endsWith('.map'));
+    const unresolved: string[] = [];
+    for (const map of maps) {
+      const { sources } = JSON.parse(readFileSync(join(root, map), 'utf8')) as {
+        sources: string[];
+      };
+      for (const source of sources) {
+        const target = posix.normalize(posix.join(posix.dirname(map), source));
+        if (!packed.includes(target)) unresolved.push(`${map} -> ${target}`);
+      }
+    }
+    expect(unresolved).toEqual([]);
+    if (existsSync(join(root, 'dist'))) expect(maps.length).toBeGreaterThan(0);
   });
 });
