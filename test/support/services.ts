@@ -23,8 +23,9 @@ export function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {
+      // Resolved once closed, so a test that counts its process's sockets does not see this one.
+      socket.once('close', () => resolve(true));
       socket.destroy();
-      resolve(true);
     });
     socket.once('error', () => resolve(false));
   });
