@@ -25,6 +25,7 @@ import { GatewayRegistry } from './socket-io.gateways.js';
 import { SocketContext } from './socket-context.js';
 import { SocketContextStorage } from './socket-context.storage.js';
 import { SocketService } from './socket.service.js';
+import { PresenceService } from './presence/presence.service.js';
 import { loadParser } from './socket-io.parser.js';
 import { createMessageQueue } from './queue/create-message-queue.js';
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
@@ -106,8 +107,15 @@ function stripExtras(options: unknown): unknown {
     },
     SocketService,
     SocketContext,
+    PresenceService,
   ],
-  exports: [SocketService, SocketContext, SocketIOAdapter, SOCKET_IO_MODULE_OPTIONS],
+  exports: [
+    SocketService,
+    SocketContext,
+    PresenceService,
+    SocketIOAdapter,
+    SOCKET_IO_MODULE_OPTIONS,
+  ],
 })
 export class SocketIOModule
   extends ConfigurableSocketIOModule

@@ -1,4 +1,5 @@
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
+import { presenceOptionProblem } from './presence/presence-options.js';
 
 /** Thrown at start-up when an option is unknown or has the wrong type; the message names it. */
 export class InvalidSocketIOOptionError extends Error {
@@ -86,6 +87,7 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
       ? undefined
       : 'must be { points, duration } with positive numbers',
   handlerTimeout: positiveNumber,
+  presence: presenceOptionProblem,
 };
 
 /** Checks every option and throws an `InvalidSocketIOOptionError` naming the first wrong one. */

@@ -8,6 +8,7 @@ import type {
 } from '@nestjs/common';
 import type { ServerOptions } from 'socket.io';
 import type { SocketContext } from '../socket-context.js';
+import type { PresenceOptions } from '../presence/presence.types.js';
 
 /** A middleware with the shape of express-session's: `(req, res, next) => void`. */
 export type SessionMiddleware = (req: any, res: any, next: (err?: unknown) => void) => void;
@@ -103,6 +104,8 @@ export interface SocketIOModuleOptions {
   rateLimit?: RateLimitOptions;
   /** Milliseconds a handler may run before the client gets status 504. @default undefined (no limit) */
   handlerTimeout?: number;
+  /** `PresenceService` timing: heartbeat period and the silence after which a process's presences are dropped. @default { heartbeatInterval: 5000, timeout: 15000 } */
+  presence?: PresenceOptions;
 }
 
 /** Creates the options for `forRootAsync({ useClass })` and `useExisting`. */

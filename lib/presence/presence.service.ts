@@ -1,0 +1,330 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Namespace, Socket } from 'socket.io';
+import { SOCKET_IO_MODULE_OPTIONS } from '../socket-io.constants.js';
+import { SocketIOAdapter } from '../socket-io.adapter.js';
+import { SocketContextStorage } from '../socket-context.storage.js';
+import { UnknownClientError } from '../errors/unknown-client.error.js';
+import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
+import type { SidOptions } from '../interfaces/socket-service.interface.js';
+import { PresenceCluster } from './presence-cluster.js';
+import { resolvePresenceOptions, type ResolvedPresenceOptions } from './presence-options.js';
+import type { PresenceTransport } from './presence-protocol.js';
+import { PresenceRelay, type PresenceOperation } from './presence-relay.js';
+import { namespaceTransport, workerTransport } from './presence-transport.js';
+import {
+  PRESENCE_DIFF_EVENT,
+  PRESENCE_STATE_EVENT,
+  type PresenceDiff,
+  type PresenceState,
+} from './presence.types.js';
+
+/**
+ * Who is online, cluster-wide (Phoenix.Presence for Socket.IO): tracks clients under a key in a
+ * topic with metadata, sends `presence_state` to each newly tracked client and `presence_diff`
+ * to the topic's room on every change, and drops the presences of clients that disconnect and
+ * of processes that die.
+ */
+@Injectable()
+export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly settings: ResolvedPresenceOptions;
+  private cluster: PresenceCluster;
+  private transport?: PresenceTransport;
+  private relay?: PresenceRelay;
+  private worker?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  /** topic/key pairs (flat) tracked per sid, for disconnects and `untrack(topic)`. */
+  private readonly tracked = new Map<string, string[]>();
+  /** Disconnected clients whose presences wait one heartbeat interval for them to come back. */
+  private readonly departures = new Map<string, NodeJS.Timeout>();
+  /** Clients tracked since the last delivery: they get the state instead of the diff. */
+  private newcomers = new Map<string, Socket[]>();
+  private pending?: Promise<void>;
+  private readonly onDisconnect: (this: Socket) => void;
+
+  constructor(
+    @Inject(SocketIOAdapter) private readonly host: SocketIOAdapter,
+    private readonly storage: SocketContextStorage,
+    @Inject(SOCKET_IO_MODULE_OPTIONS) private readonly options: SocketIOModuleOptions,
+  ) {
+    this.settings = resolvePresenceOptions(options?.presence);
+    this.cluster = new PresenceCluster(this.settings, undefined);
+    // One function for every socket (socket.io calls it with the socket as `this`): no closure
+    // per tracked client.
+    // oxlint-disable-next-line typescript/no-this-alias
+    const service = this;
+    this.onDisconnect = function (this: Socket) {
+      service.disconnected(this.id);
+    };
+  }
+
+  /**
+   * Tracks a client under `key` in `topic` (the current client, or `options.sid`), joins it to
+   * the topic's room and sends it `presence_state`; the room gets a `presence_diff`.
+   * @example await presence.track('lobby', user.id, { name: user.name });
+   */
+  async track(
+    topic: string,
+    key: string,
+    meta: Record<string, unknown> = {},
+    options: SidOptions = {},
+  ): Promise<void> {
+    check(topic, key, meta);
+    const socket = this.localSocket(options);
+    if (!socket) return this.forward({ op: 'track', topic, key, meta }, options);
+    const sid = socket.id;
+    // A client that comes back under its key replaces its departing presence in the same diff.
+    for (const old of this.cluster.own.metas(topic, key).slice()) {
+      if (old.sid !== sid && this.departures.has(old.sid)) this.removeOwn(old.sid, topic, key);
+    }
+    const previous = this.cluster.own.get(topic, key, sid);
+    const onlineAt = previous?.onlineAt ?? Date.now();
+    this.cluster.put(topic, key, { ...meta, sid, onlineAt });
+    if (!previous) this.remember(socket, topic, key);
+    await socket.join(topic);
+    const list = this.newcomers.get(topic);
+    if (list) list.push(socket);
+    else this.newcomers.set(topic, [socket]);
+    await this.deliver();
+  }
+
+  /**
+   * Replaces the metadata of a tracked client's presence; the room gets a leave and a join.
+   * @example await presence.update('lobby', user.id, { status: 'away' });
+   */
+  async update(
+    topic: string,
+    key: string,
+    meta: Record<string, unknown>,
+    options: SidOptions = {},
+  ): Promise<void> {
+    check(topic, key, meta);
+    const socket = this.localSocket(options);
+    if (!socket) return this.forward({ op: 'update', topic, key, meta }, options);
+    const previous = this.cluster.own.get(topic, key, socket.id);
+    if (!previous) {
+      throw new Error(
+        `PresenceService.update(): client "${socket.id}" is not tracked under "${key}" in "${topic}"`,
+      );
+    }
+    this.cluster.put(topic, key, { ...meta, sid: socket.id, onlineAt: previous.onlineAt });
+    await this.deliver();
+  }
+
+  /**
+   * Ends a client's presence under `key` in `topic` (every key when omitted); it stays in the room.
+   * @example await presence.untrack('lobby');
+   */
+  async untrack(topic: string, key?: string, options: SidOptions = {}): Promise<void> {
+    check(topic, key ?? '-', {});
+    const sid = options.sid ?? this.storage.current?.socket.id;
+    if (!sid) throw new Error(noClient('untrack'));
+    if (!this.tracked.has(sid) && !this.localSocket(options)) {
+      return this.forward({ op: 'untrack', topic, key }, options);
+    }
+    const pairs = this.tracked.get(sid) ?? [];
+    for (let i = pairs.length - 2; i >= 0; i -= 2) {
+      if (pairs[i] === topic && (key === undefined || pairs[i + 1] === key)) {
+        this.removeOwn(sid, topic, pairs[i + 1]);
+      }
+    }
+    await this.deliver();
+  }
+
+  /**
+   * The whole cluster's presences in a topic.
+   * @example const online = Object.keys(await presence.list('lobby'));
+   */
+  async list(topic: string): Promise<PresenceState> {
+    check(topic, '-', {});
+    if (this.options?.emitterOnly) await (this.worker ??= this.startWorker());
+    await this.settled();
+    return this.cluster.list(topic);
+  }
+
+  /** @internal Nest lifecycle: the server exists now; hear the other processes. */
+  onApplicationBootstrap(): void {
+    const server = this.host.server;
+    if (this.options?.emitterOnly || !server) return;
+    if (this.host.hasMessageQueue) {
+      this.start(namespaceTransport(server.of('/'), (m) => this.receive(m), this.host.logger));
+      this.relay = new PresenceRelay(server.of('/'), (op, socket) => this.perform(op, socket));
+    } else this.start(undefined);
+  }
+
+  /** @internal Nest lifecycle: tell the others before the queue closes. */
+  async onModuleDestroy(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    for (const timer of this.departures.values()) clearTimeout(timer);
+    this.departures.clear();
+    this.relay?.close();
+    this.cluster.leave();
+    await this.worker?.catch(() => undefined);
+    await this.transport?.close();
+  }
+
+  private start(transport: PresenceTransport | undefined, readOnly = false): void {
+    this.transport = transport;
+    this.cluster = new PresenceCluster(this.settings, transport, readOnly);
+    this.cluster.start();
+    this.timer = setInterval(() => {
+      this.cluster.tick();
+      if (this.cluster.dirty) void this.deliver();
+    }, this.settings.heartbeatInterval);
+    this.timer.unref();
+  }
+
+  private async startWorker(): Promise<void> {
+    const transport = await workerTransport(this.options, (m) => this.receive(m), this.host.logger);
+    if (this.stopped) return transport.close();
+    this.start(transport, true);
+  }
+
+  private receive(message: Parameters<PresenceCluster['receive']>[0]): void {
+    if (this.stopped) return;
+    this.cluster.receive(message);
+    if (this.cluster.dirty) void this.deliver();
+  }
+
+  /** Resolves once this process has heard every live one (at most `timeout` after it started). */
+  private async settled(): Promise<void> {
+    const deadline = Date.now() + this.settings.timeout;
+    while (!this.cluster.settled && Date.now() < deadline) await delay(20);
+  }
+
+  /**
+   * Sends the pending changes (to the other processes, one delta) and their diffs (to the local
+   * clients of each topic's room), then the state to each newly tracked client. Batched per turn
+   * of the event loop, so a burst of changes makes one delta and one diff per topic.
+   */
+  private deliver(): Promise<void> {
+    return (this.pending ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.pending = undefined;
+        try {
+          this.flush();
+        } finally {
+          resolve();
+        }
+      }),
+    ));
+  }
+
+  private flush(): void {
+    const diffs = this.cluster.flush();
+    const newcomers = this.newcomers;
+    this.newcomers = new Map();
+    for (const [topic, diff] of diffs) {
+      const skip = newcomers.get(topic)?.map((s) => s.id) ?? [];
+      for (const nsp of this.namespaces()) {
+        if (!nsp.adapter.rooms.has(topic)) continue;
+        const room = nsp.local.to(topic);
+        (skip.length ? room.except(skip) : room).emit(PRESENCE_DIFF_EVENT, diff as PresenceDiff);
+      }
+    }
+    for (const [topic, sockets] of newcomers) {
+      const state = this.cluster.list(topic);
+      for (const socket of sockets) {
+        if (socket.connected) socket.emit(PRESENCE_STATE_EVENT, state);
+        // Tracked in handleConnection: the room misses it until it is accepted, so its state is
+        // taken then, and includes whatever changed meanwhile.
+        else
+          this.host.afterAdmission(socket, () =>
+            socket.emit(PRESENCE_STATE_EVENT, this.cluster.list(topic)),
+          );
+      }
+    }
+  }
+
+  private namespaces(): Iterable<Namespace> {
+    return this.host.server?._nsps.values() ?? [];
+  }
+
+  private remember(socket: Socket, topic: string, key: string): void {
+    const pairs = this.tracked.get(socket.id);
+    if (pairs) {
+      pairs.push(topic, key);
+      return;
+    }
+    this.tracked.set(socket.id, [topic, key]);
+    socket.on('disconnect', this.onDisconnect);
+  }
+
+  private removeOwn(sid: string, topic: string, key: string): void {
+    this.cluster.remove(topic, key, sid);
+    const pairs = this.tracked.get(sid);
+    if (!pairs) return;
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (pairs[i] === topic && pairs[i + 1] === key) pairs.splice(i, 2);
+    }
+    if (pairs.length > 0) return;
+    this.tracked.delete(sid);
+    clearTimeout(this.departures.get(sid));
+    this.departures.delete(sid);
+  }
+
+  private disconnected(sid: string): void {
+    if (this.stopped || !this.tracked.has(sid)) return;
+    const timer = setTimeout(() => {
+      this.departures.delete(sid);
+      const pairs = this.tracked.get(sid) ?? [];
+      this.tracked.delete(sid);
+      for (let i = 0; i < pairs.length; i += 2) this.cluster.remove(pairs[i], pairs[i + 1], sid);
+      void this.deliver();
+    }, this.settings.heartbeatInterval);
+    timer.unref();
+    this.departures.set(sid, timer);
+  }
+
+  /** The client an operation is for, when this process serves it. */
+  private localSocket(options: SidOptions): Socket | undefined {
+    const current = this.storage.current?.socket;
+    const sid = options.sid ?? current?.id;
+    if (!sid) throw new Error(noClient('track'));
+    const namespace = options.namespace ?? current?.nsp.name ?? '/';
+    if (current && current.id === sid && current.nsp.name === namespace) return current;
+    const socket = this.host.namespace(namespace)?.sockets.get(sid);
+    return socket?.connected ? socket : undefined;
+  }
+
+  /** Runs an operation on the process that serves the client. */
+  private async forward(operation: PresenceOperation, options: SidOptions): Promise<void> {
+    const sid = options.sid ?? this.storage.current?.socket.id ?? '';
+    const namespace = options.namespace ?? this.storage.current?.socket.nsp.name ?? '/';
+    if (!this.relay || !(await this.relay.forward({ ...operation, sid, namespace }))) {
+      throw new UnknownClientError(sid, namespace);
+    }
+  }
+
+  private perform(operation: PresenceOperation, socket: Socket): Promise<void> {
+    const options = { sid: socket.id, namespace: socket.nsp.name };
+    const { topic, key, meta } = operation;
+    if (operation.op === 'track') return this.track(topic, key!, meta, options);
+    if (operation.op === 'update') return this.update(topic, key!, meta ?? {}, options);
+    return this.untrack(topic, key, options);
+  }
+}
+
+function check(topic: unknown, key: unknown, meta: unknown): void {
+  if (typeof topic !== 'string' || topic.length === 0) {
+    throw new TypeError('PresenceService: topic must be a non-empty string');
+  }
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new TypeError('PresenceService: key must be a non-empty string');
+  }
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
+    throw new TypeError('PresenceService: meta must be a plain object');
+  }
+}
+
+function noClient(method: string): string {
+  return `PresenceService.${method}(): no sid given and no current client: pass { sid } outside a socket handler`;
+}
