@@ -30,11 +30,11 @@ export class PresenceView {
 
   /** Keys present, sorted. */
   get present(): string[] {
-    return [...this.keys.keys()].sort();
+    return [...this.keys.keys()].toSorted();
   }
 
   sids(key: string): string[] {
-    return [...(this.keys.get(key)?.keys() ?? [])].sort();
+    return [...(this.keys.get(key)?.keys() ?? [])].toSorted();
   }
 
   /** Resolves as soon as `check` holds after some presence event (or already holds). */
@@ -74,13 +74,14 @@ export class PresenceView {
   }
 
   private changed(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    for (const waiter of this.waiters.slice()) waiter();
   }
 }
 
 /** The keys of a `PresenceState`, sorted, with their sids. */
 export function summary(state: PresenceState): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const key of Object.keys(state).sort()) out[key] = state[key].metas.map((m) => m.sid).sort();
+  for (const key of Object.keys(state).toSorted())
+    out[key] = state[key].metas.map((m) => m.sid).toSorted();
   return out;
 }

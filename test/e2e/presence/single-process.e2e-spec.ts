@@ -204,7 +204,10 @@ describe('PresenceService in one process', () => {
       joins: { b: { metas: [expect.objectContaining({ sid: b.sid })] } },
       leaves: {},
     });
-    expect(Object.keys(await app.get(PresenceService).list('lobby')).sort()).toEqual(['a', 'b']);
+    expect(Object.keys(await app.get(PresenceService).list('lobby')).toSorted()).toEqual([
+      'a',
+      'b',
+    ]);
     await a.disconnect();
     await b.disconnect();
   });
