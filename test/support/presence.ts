@@ -8,7 +8,7 @@ export class PresenceView {
   readonly keys = new Map<string, Map<string, PresenceMeta>>();
   readonly diffs: PresenceDiff[] = [];
   states = 0;
-  /** `key/sid` -> how many joins (state included) and leaves this client received. */
+  /** `key/sid` (and the meta after an update) -> how many joins (state included) and leaves came. */
   readonly joins = new Map<string, number>();
   readonly leaves = new Map<string, number>();
   private waiters: (() => void)[] = [];
@@ -16,7 +16,10 @@ export class PresenceView {
   constructor(socket: ClientSocket) {
     socket.on('presence_state', (state: PresenceState) => {
       this.states++;
+      // A new state (the client was tracked again) replaces everything: counting restarts.
       this.keys.clear();
+      this.joins.clear();
+      this.leaves.clear();
       this.apply(state, 'join');
       this.changed();
     });
@@ -58,7 +61,11 @@ export class PresenceView {
   private apply(state: PresenceState, kind: 'join' | 'leave'): void {
     for (const [key, { metas }] of Object.entries(state)) {
       for (const meta of metas) {
-        const id = `${key}/${meta.sid}`;
+        const { sid, onlineAt: _at, ...rest } = meta;
+        // Only an update changes a meta: the first version is counted under key/sid alone.
+        const extra =
+          Object.keys(rest).length && this.updated(key, sid, rest) ? JSON.stringify(rest) : '';
+        const id = `${key}/${sid}${extra}`;
         const counts = kind === 'join' ? this.joins : this.leaves;
         counts.set(id, (counts.get(id) ?? 0) + 1);
         let sids = this.keys.get(key);
@@ -71,6 +78,14 @@ export class PresenceView {
         }
       }
     }
+  }
+
+  private readonly firstMeta = new Map<string, string>();
+  private updated(key: string, sid: string, rest: object): boolean {
+    const first = this.firstMeta.get(`${key}/${sid}`);
+    const now = JSON.stringify(rest);
+    if (first === undefined) this.firstMeta.set(`${key}/${sid}`, now);
+    return first !== undefined && first !== now;
   }
 
   private changed(): void {
