@@ -227,20 +227,31 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
       for (const nsp of this.namespaces()) {
         if (!nsp.adapter.rooms.has(topic)) continue;
         const room = nsp.local.to(topic);
-        (skip.length ? room.except(skip) : room).emit(PRESENCE_DIFF_EVENT, diff as PresenceDiff);
+        (skip.length ? room.except(skip) : room).emit(
+          PRESENCE_DIFF_EVENT,
+          diff as PresenceDiff,
+          topic,
+        );
       }
     }
     for (const [topic, sockets] of newcomers) {
       const state = this.cluster.list(topic);
+      // One broadcast per namespace: the state is encoded once however many clients came.
+      const ready = new Map<Namespace, string[]>();
       for (const socket of sockets) {
-        if (socket.connected) socket.emit(PRESENCE_STATE_EVENT, state);
+        if (socket.connected) {
+          const sids = ready.get(socket.nsp);
+          if (sids) sids.push(socket.id);
+          else ready.set(socket.nsp, [socket.id]);
+          continue;
+        }
         // Tracked in handleConnection: the room misses it until it is accepted, so its state is
         // taken then, and includes whatever changed meanwhile.
-        else
-          this.host.afterAdmission(socket, () =>
-            socket.emit(PRESENCE_STATE_EVENT, this.cluster.list(topic)),
-          );
+        this.host.afterAdmission(socket, () =>
+          socket.emit(PRESENCE_STATE_EVENT, this.cluster.list(topic), topic),
+        );
       }
+      for (const [nsp, sids] of ready) nsp.local.to(sids).emit(PRESENCE_STATE_EVENT, state, topic);
     }
   }
 

@@ -26,7 +26,7 @@ export interface PresenceOptions {
   timeout?: number;
 }
 
-/** Event a tracked client receives once, with the topic's whole `PresenceState`. */
+/** Event a tracked client receives once, with the topic's whole `PresenceState` and the topic. */
 export const PRESENCE_STATE_EVENT = 'presence_state';
-/** Event the topic's room receives on every change, with a `PresenceDiff`. */
+/** Event the topic's room receives on every change, with a `PresenceDiff` and the topic. */
 export const PRESENCE_DIFF_EVENT = 'presence_diff';

@@ -194,12 +194,13 @@ describe('PresenceService in one process', () => {
     expect(a.getReceived()).toEqual([
       {
         name: 'presence_state',
-        args: [{ a: { metas: [expect.objectContaining({ sid: a.sid })] } }],
+        args: [{ a: { metas: [expect.objectContaining({ sid: a.sid })] } }, 'lobby'],
         namespace: '/',
       },
     ]);
     await b.emit('presence:track', { topic: 'lobby', key: 'b' }, { ack: true });
-    const [diff] = await a.waitFor('presence_diff');
+    const [diff, topic] = await a.waitFor('presence_diff');
+    expect(topic).toBe('lobby');
     expect(diff).toEqual({
       joins: { b: { metas: [expect.objectContaining({ sid: b.sid })] } },
       leaves: {},
