@@ -14,6 +14,8 @@ const { redisUrl, channel } = JSON.parse(process.argv[2]) as { redisUrl: string;
 // oxlint-disable-next-line typescript/no-extraneous-class -- a Nest module is a class by design
 class BenchModule {}
 
+// The harness gone (it failed), nothing is left to measure.
+process.on('disconnect', () => process.exit(1));
 const app = await NestFactory.create(BenchModule, { logger: false });
 await app.listen(0, '127.0.0.1');
 const presence = app.get(PresenceService);
