@@ -60,12 +60,13 @@ const commands: Record<string, (c: Command) => unknown> = {
   /** `count` metadata updates of one tracked client: each is one diff to the whole room. */
   churn: async ({ topic, count }) => {
     const [sid] = sids();
+    await presence.track(String(topic), 'churner', { round: -1 }, { sid });
     const start = process.cpuUsage();
     for (let i = 0; i < Number(count); i++) {
-      await presence.update(String(topic), 'user-0', { n: 0, round: i }, { sid });
+      await presence.update(String(topic), 'churner', { round: i }, { sid });
     }
     const used = process.cpuUsage(start);
-    return { cpuUs: used.user + used.system };
+    return { cpuUs: used.user + used.system, connected: sids().length };
   },
   /** The same number of plain room emits of a diff-shaped payload, one per turn of the loop. */
   plain: async ({ topic, count, payload }) => {

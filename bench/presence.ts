@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { io, type Socket } from 'socket.io-client';
-import { Child } from './child.js';
+import { ChildProcessDriver } from '../test/support/child-process.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -22,13 +22,15 @@ const ROUNDS = option('rounds', 200);
 const HEARTBEAT_WINDOW_MS = 15_000; // three default heartbeat intervals
 
 const channel = `bench-presence-${randomUUID().slice(0, 8)}`;
-const server = new Child(
+const server = ChildProcessDriver.fork(
   'presence-server',
   fileURLToPath(new URL('./presence-server.js', import.meta.url)),
-  [JSON.stringify({ redisUrl: REDIS_URL, channel })],
-  ['--expose-gc'],
+  { args: [JSON.stringify({ redisUrl: REDIS_URL, channel })], execArgv: ['--expose-gc'] },
+  300_000,
 );
-const { url } = (await server.ready) as unknown as { url: string };
+const { url } = (await server.waitFor((m) => typeof m.url === 'string')) as unknown as {
+  url: string;
+};
 
 const clients: Socket[] = [];
 let diffs = 0;
@@ -105,8 +107,11 @@ const sequential = await ask<{ cpuUs: number }>({
 diffs = 0;
 const churn = await ask<{
   cpuUs: number;
+  connected: number;
 }>({ cmd: 'churn', topic: 'lobby', count: ROUNDS });
-await until('every diff', () => diffs >= ROUNDS * CLIENTS);
+if (churn.connected !== CLIENTS) throw new Error(`${CLIENTS - churn.connected} clients dropped`);
+// The churner's own join (to the others) first, then every update to everyone.
+await until('every diff', () => diffs >= CLIENTS - 1 + ROUNDS * CLIENTS);
 const payload = lastDiff;
 diffs = 0;
 const plain = await ask<{
@@ -146,5 +151,5 @@ writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
 console.log(`written to ${out}`);
 for (const socket of clients) socket.disconnect();
 await sub.close();
-await server.stop();
+await server.stop({ cmd: 'close' });
 process.exit(0);

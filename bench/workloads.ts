@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Child } from './child.js';
+import { ChildProcessDriver as Child } from '../test/support/child-process.js';
 import type { Reply, ServerConfig, ServerKind, ServerMeasure } from './protocol.js';
 
 /** Sizes of one run; `FULL` by default, `TINY` for the test suite. */
@@ -96,20 +96,31 @@ export interface RunEnv {
   serverFlags: string[];
 }
 
+/** How long a workload step may take in a child process. */
+const REQUEST_TIMEOUT = 180_000;
+const CLOSE = { cmd: 'close' };
+/** A child's first message, once it listens or is ready to load: the reply with id 0. */
+const isReady = (m: { id?: number }) => m.id === 0;
+
 async function startServer(config: ServerConfig, env: RunEnv, tag = ''): Promise<[Child, number]> {
-  const child = new Child(
+  const child = Child.fork(
     `server ${config.kind}${tag}`,
     SERVER_MAIN,
-    [JSON.stringify(config)],
-    ['--expose-gc', ...env.serverFlags],
+    { args: [JSON.stringify(config)], execArgv: ['--expose-gc', ...env.serverFlags] },
+    REQUEST_TIMEOUT,
   );
-  const ready = await child.ready;
+  const ready = await child.waitFor(isReady);
   return [child, ready.port as number];
 }
 
 async function startLoad(): Promise<Child> {
-  const child = new Child('load generator', LOAD_MAIN, [], ['--max-old-space-size=4096']);
-  await child.ready;
+  const child = Child.fork(
+    'load generator',
+    LOAD_MAIN,
+    { execArgv: ['--max-old-space-size=4096'] },
+    REQUEST_TIMEOUT,
+  );
+  await child.waitFor(isReady);
   return child;
 }
 
@@ -234,8 +245,8 @@ export async function mainSession(
     );
     return [figures, checks];
   } finally {
-    await load.stop();
-    await server.stop();
+    await load.stop(CLOSE);
+    await server.stop(CLOSE);
   }
 }
 
@@ -266,8 +277,8 @@ export async function connectionSession(
       'idle.rssBytesPerConn': (after.rss - before.rss) / count,
     };
   } finally {
-    await load.stop();
-    await server.stop();
+    await load.stop(CLOSE);
+    await server.stop(CLOSE);
   }
 }
 
@@ -297,7 +308,7 @@ export async function redisSession(
     const [ma, mb] = await Promise.all([measure(a), measure(b)]);
     return { 'redis.cpuUsPerDelivery': (ma.cpuUs + mb.cpuUs) / received };
   } finally {
-    await load.stop();
-    await Promise.all([a.stop(), b.stop()]);
+    await load.stop(CLOSE);
+    await Promise.all([a.stop(CLOSE), b.stop(CLOSE)]);
   }
 }

@@ -1,9 +1,9 @@
 export { SocketIOModule } from './socket-io.module.js';
 export { InjectSocketIOOptions } from './socket-io.module-definition.js';
 export { SOCKET_IO_MODULE_OPTIONS } from './socket-io.constants.js';
-export { SocketIOAdapter } from './socket-io.adapter.js';
-export { SocketService } from './socket.service.js';
-export { SocketContext, Sid, EventName, SocketSession } from './socket-context.js';
+export { SocketIOAdapter } from './inbound/socket-io.adapter.js';
+export { SocketService } from './outbound/socket.service.js';
+export { SocketContext, Sid, EventName, SocketSession } from './context/socket-context.js';
 export { InvalidSocketIOOptionError } from './socket-io.options.js';
 export { MissingDependencyError } from './load-optional.js';
 export { ConnectionRefusedError } from './errors/connection-refused.error.js';

@@ -1,112 +1,100 @@
 import {
-  Logger,
+  Inject,
   Module,
   type DynamicModule,
-  type LoggerService,
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import {
-  ApplicationConfig,
-  DiscoveryModule,
-  DiscoveryService,
-  HttpAdapterHost,
-  ModuleRef,
-} from '@nestjs/core';
-import { LOGGER_CONTEXT, SOCKET_IO_MODULE_OPTIONS } from './socket-io.constants.js';
+import { ApplicationConfig, DiscoveryModule, DiscoveryService, ModuleRef } from '@nestjs/core';
+import { SOCKET_IO_MODULE_OPTIONS } from './socket-io.constants.js';
 import {
   ConfigurableSocketIOModule,
   SOCKET_IO_ASYNC_OPTIONS_TYPE,
   SOCKET_IO_OPTIONS_TYPE,
 } from './socket-io.module-definition.js';
-import { validateSocketIOOptions } from './socket-io.options.js';
-import { SocketIOAdapter } from './socket-io.adapter.js';
-import { GatewayRegistry } from './socket-io.gateways.js';
-import { SocketContext } from './socket-context.js';
-import { SocketContextStorage } from './socket-context.storage.js';
-import { SocketService } from './socket.service.js';
+import { resolveSocketIOConfig, SocketIOConfig } from './socket-io.config.js';
+import { MessageQueue } from './queue/message-queue.interface.js';
 import { PresenceService } from './presence/presence.service.js';
-import { loadParser } from './socket-io.parser.js';
 import { createMessageQueue } from './queue/create-message-queue.js';
-import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
-import { checkSocketIOInstall } from './guards/install-check.js';
+import { GatewayRegistry } from './inbound/gateway-registry.js';
+import { SocketIOAdapter } from './inbound/socket-io.adapter.js';
+import { EventDispatcher } from './inbound/event-dispatcher.js';
+import { DirectHandlers } from './inbound/direct-handlers.js';
+import { SocketServers } from './outbound/socket-servers.js';
+import { SocketService } from './outbound/socket.service.js';
+import { SocketContext } from './context/socket-context.js';
+import { SocketContextStorage } from './context/socket-context.storage.js';
+import { SocketErrors } from './errors/socket-errors.js';
+import { ConnectionAdmission } from './guards/connection-admission.js';
 import { checkProductionSafety } from './guards/production-safety.check.js';
-import { checkSessionOptions } from './session/session-options.js';
 import { applySessionInterceptor } from './session/session.interceptor.js';
 
-const silentLogger: LoggerService = { log() {}, error() {}, warn() {}, debug() {}, verbose() {} };
-
-function loggerFrom(option: SocketIOModuleOptions['logger']): LoggerService {
-  if (option === false) return silentLogger;
-  if (option && option !== true) return option;
-  return new Logger(LOGGER_CONTEXT);
-}
-
-async function createAdapter(
-  rawOptions: unknown,
-  appConfig: ApplicationConfig,
-  httpAdapterHost: HttpAdapterHost,
+/** The gateways, once the start-up checks that read them have passed. */
+async function createGatewayRegistry(
   discovery: DiscoveryService,
-  storage: SocketContextStorage,
-  moduleRef: ModuleRef,
-): Promise<SocketIOAdapter> {
-  const options = validateSocketIOOptions(stripExtras(rawOptions));
-  const logger = loggerFrom(options.logger);
-  checkSocketIOInstall();
-  checkSessionOptions(options);
-  await checkProductionSafety(options, logger, discovery);
-  if (options.manageSession === false) applySessionInterceptor(discovery);
-  const gateways = new GatewayRegistry(discovery, (message, trace) => logger.error(message, trace));
-  if (options.emitterOnly && gateways.hasGateways) {
-    throw new Error(
-      'SocketIOModule: emitterOnly: true runs no Socket.IO server, but the application has gateways',
-    );
-  }
-  const adapter = new SocketIOAdapter({
-    options,
-    httpAdapterHost,
-    moduleRef,
-    storage,
-    gateways,
-    logger,
-    parser: await loadParser(options.parser),
-    queue: await createMessageQueue(options, logger),
-    // SocketContext depends on SocketService, which depends on the adapter: resolve it late.
-    socketContext: () => moduleRef.get(SocketContext) as SocketContext,
-  });
-  if (!options.emitterOnly) appConfig.setIoAdapter(adapter);
-  return adapter;
-}
-
-/** `isGlobal` is the module's extra, not a Socket.IO option. */
-function stripExtras(options: unknown): unknown {
-  if (!options || typeof options !== 'object') return options;
-  const { isGlobal: _isGlobal, ...rest } = options as Record<string, unknown>;
-  return rest;
+  config: SocketIOConfig,
+): Promise<GatewayRegistry> {
+  const gateways = new GatewayRegistry(discovery, config);
+  await checkProductionSafety(config.options, config.logger, gateways.corsOptions());
+  if (config.options.manageSession === false) applySessionInterceptor(gateways.gatewayClasses());
+  return gateways;
 }
 
 /**
  * Configures Socket.IO for every gateway of the application (Flask-SocketIO's `SocketIO(app)`):
  * importing it installs the gateway adapter and provides `SocketService` and `SocketContext`.
+ *
+ * Its providers are the architecture, in the order a message flows: the options
+ * (`SocketIOConfig`), the `MessageQueue`, the `GatewayRegistry`, the error responder
+ * (`SocketErrors`), the `ConnectionAdmission`, the `EventDispatcher` and its `DirectHandlers`,
+ * the adapter (inbound), and `SocketServers` under `SocketService` and `SocketContext`
+ * (outbound). Each can be replaced in a test with `overrideProvider`.
  */
 @Module({
   imports: [DiscoveryModule],
   providers: [
-    SocketContextStorage,
     {
-      provide: SocketIOAdapter,
-      useFactory: createAdapter,
-      inject: [
-        SOCKET_IO_MODULE_OPTIONS,
-        ApplicationConfig,
-        HttpAdapterHost,
-        DiscoveryService,
-        SocketContextStorage,
-        ModuleRef,
-      ],
+      provide: SocketIOConfig,
+      useFactory: resolveSocketIOConfig,
+      inject: [SOCKET_IO_MODULE_OPTIONS],
     },
+    {
+      provide: MessageQueue,
+      useFactory: (config: SocketIOConfig) => createMessageQueue(config.options, config.logger),
+      inject: [SocketIOConfig],
+    },
+    {
+      provide: GatewayRegistry,
+      useFactory: createGatewayRegistry,
+      inject: [DiscoveryService, SocketIOConfig],
+    },
+    SocketContextStorage,
+    SocketServers,
     SocketService,
     SocketContext,
+    SocketErrors,
+    {
+      provide: ConnectionAdmission,
+      useFactory: (
+        config: SocketIOConfig,
+        moduleRef: ModuleRef,
+        errors: SocketErrors,
+        storage: SocketContextStorage,
+        servers: SocketServers,
+      ) =>
+        new ConnectionAdmission({
+          options: config.options,
+          logger: config.logger,
+          moduleRef,
+          errors,
+          storage,
+          servers,
+        }),
+      inject: [SocketIOConfig, ModuleRef, SocketErrors, SocketContextStorage, SocketServers],
+    },
+    DirectHandlers,
+    EventDispatcher,
+    SocketIOAdapter,
     PresenceService,
   ],
   exports: [
@@ -121,8 +109,15 @@ export class SocketIOModule
   extends ConfigurableSocketIOModule
   implements OnModuleInit, OnApplicationShutdown
 {
-  constructor(private readonly adapter: SocketIOAdapter) {
+  constructor(
+    @Inject(SocketIOAdapter) private readonly adapter: SocketIOAdapter,
+    @Inject(GatewayRegistry) private readonly gateways: GatewayRegistry,
+    @Inject(SocketServers) private readonly servers: SocketServers,
+    @Inject(SocketIOConfig) config: SocketIOConfig,
+    @Inject(ApplicationConfig) appConfig: ApplicationConfig,
+  ) {
     super();
+    if (!config.options.emitterOnly) appConfig.setIoAdapter(adapter);
   }
 
   /** Configures the module; global unless `isGlobal: false`. */
@@ -135,12 +130,16 @@ export class SocketIOModule
     return super.forRootAsync(options);
   }
 
-  /** After Nest connected the gateways: make sure a server exists even without any gateway. */
+  /**
+   * After Nest connected the gateways: their instances are the user's own again, and a server
+   * exists even without any gateway.
+   */
   onModuleInit(): void {
+    this.gateways.release();
     this.adapter.ensureServer();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.adapter.dispose();
+    await this.servers.dispose();
   }
 }

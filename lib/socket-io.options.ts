@@ -1,4 +1,5 @@
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
+import { MESSAGE_QUEUE_KINDS, messageQueueKind } from './queue/queue-kinds.js';
 import { presenceOptionProblem } from './presence/presence-options.js';
 
 /** Thrown at start-up when an option is unknown or has the wrong type; the message names it. */
@@ -17,6 +18,10 @@ type Check = (value: unknown) => string | undefined;
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const isOrigin = (v: unknown) => typeof v === 'string' || v instanceof RegExp;
+
+/** `a, b or c` */
+const orList = (items: string[]) =>
+  items.length > 1 ? `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}` : items[0];
 
 const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be a boolean');
 const positiveNumber: Check = (v) =>
@@ -60,13 +65,13 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
       : 'must be a list of guard classes or instances',
   messageQueue: (v) => {
     if (typeof v === 'string') {
-      return /^(redis|rediss|postgres|postgresql):\/\//.test(v)
-        ? undefined
-        : 'must be a redis://, rediss:// or postgres:// URL';
+      if (messageQueueKind(v)) return undefined;
+      const schemes = MESSAGE_QUEUE_KINDS.flatMap((k) => k.schemes.map((s) => `${s}://`));
+      return `must be a ${orList(schemes)} URL`;
     }
     if (!isPlainObject(v)) return 'must be a URL or { type, url }';
-    if (!['redis', 'redis-sharded', 'redis-streams', 'postgres'].includes(v.type as string)) {
-      return "type must be 'redis', 'redis-sharded', 'redis-streams' or 'postgres'";
+    if (!MESSAGE_QUEUE_KINDS.some((k) => k.type === v.type)) {
+      return `type must be ${orList(MESSAGE_QUEUE_KINDS.map((k) => `'${k.type}'`))}`;
     }
     return typeof v.url === 'string' ? undefined : 'url must be a string';
   },
@@ -87,6 +92,7 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
       ? undefined
       : 'must be { points, duration } with positive numbers',
   handlerTimeout: positiveNumber,
+  directDispatch: bool,
   presence: presenceOptionProblem,
 };
 
@@ -109,8 +115,12 @@ export function validateSocketIOOptions(options: unknown): SocketIOModuleOptions
     if (problem) throw new InvalidSocketIOOptionError(key, problem);
   }
   const opts = options as SocketIOModuleOptions;
-  if (opts.emitterOnly && !opts.messageQueue && !opts.adapter) {
-    throw new InvalidSocketIOOptionError('emitterOnly', 'needs a messageQueue to emit through');
+  if (opts.emitterOnly && !opts.messageQueue) {
+    // An adapter serves a server's clients; a worker has no server to emit through.
+    throw new InvalidSocketIOOptionError(
+      'emitterOnly',
+      'needs a messageQueue (a Redis or Postgres URL) to emit through; the adapter option alone cannot emit without a server',
+    );
   }
   return opts;
 }

@@ -1,4 +1,4 @@
-import { SocketError } from '../errors/error-reply.js';
+import { SocketError } from './error-reply.js';
 
 /**
  * The `handlerTimeout` option: a handler's promise that has not settled after `ms` rejects with

@@ -1,7 +1,9 @@
-import { HttpException, type LoggerService } from '@nestjs/common';
+import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
-import type { SocketContext } from '../socket-context.js';
+import { SocketContext } from '../context/socket-context.js';
+import { GatewayRegistry } from '../inbound/gateway-registry.js';
+import { SocketIOConfig } from '../socket-io.config.js';
 import type { SocketErrorHandler } from '../interfaces/socket-io-module-options.interface.js';
 import { ConnectionRefusedError } from './connection-refused.error.js';
 import { toErrorReply } from './error-reply.js';
@@ -22,12 +24,12 @@ export class ConnectRefusal extends Error {
  * `defaultErrorHandler`, may replace the default reply; unexpected errors are logged with their
  * stack and reach the client only as `Internal server error`.
  */
+@Injectable()
 export class SocketErrors implements SocketErrorResponder {
   constructor(
-    private readonly logger: LoggerService,
-    private readonly defaultHandler: SocketErrorHandler | undefined,
-    private readonly socketContext: () => SocketContext,
-    private readonly handlerOf: (socket: Socket) => SocketErrorHandler | undefined,
+    @Inject(SocketIOConfig) private readonly config: SocketIOConfig,
+    @Inject(GatewayRegistry) private readonly gateways: GatewayRegistry,
+    @Inject(SocketContext) private readonly context: SocketContext,
   ) {}
 
   async respond(
@@ -53,10 +55,10 @@ export class SocketErrors implements SocketErrorResponder {
    */
   async connectError(err: unknown, socket: Socket): Promise<ConnectRefusal | undefined> {
     if (err instanceof ConnectionRefusedError) return new ConnectRefusal(err.message, err.data);
-    const handler = this.handlerOf(socket) ?? this.defaultHandler;
+    const handler = this.handlerOf(socket);
     if (handler) {
       try {
-        const result = await handler(err, this.socketContext());
+        const result = await handler(err, this.context);
         if (result === false) return new ConnectRefusal('Connection rejected by server');
         return undefined;
       } catch (handlerError) {
@@ -81,19 +83,24 @@ export class SocketErrors implements SocketErrorResponder {
   }
 
   private async runHandler(err: unknown, socket: Socket): Promise<unknown> {
-    const handler = this.handlerOf(socket) ?? this.defaultHandler;
+    const handler = this.handlerOf(socket);
     if (!handler) return undefined;
     try {
-      return await handler(err, this.socketContext());
+      return await handler(err, this.context);
     } catch (handlerError) {
       this.logUnexpected(handlerError, socket);
       return undefined;
     }
   }
 
+  /** The namespace's `@OnSocketError()` method, else the `defaultErrorHandler` option. */
+  private handlerOf(socket: Socket): SocketErrorHandler | undefined {
+    return this.gateways.errorHandlerOf(socket.nsp) ?? this.config.options.defaultErrorHandler;
+  }
+
   private logUnexpected(err: unknown, socket: Socket): void {
     const message = err instanceof Error ? err.message : String(err);
-    this.logger.error(
+    this.config.logger.error(
       `Unhandled error for client ${socket.id} in namespace ${socket.nsp.name}: ${message}`,
       err instanceof Error ? err.stack : undefined,
     );

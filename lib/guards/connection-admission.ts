@@ -2,11 +2,13 @@ import type { CanActivate, LoggerService, Type } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { Socket } from 'socket.io';
-import type { GatewayEntry } from '../socket-io.gateways.js';
+import type { GatewayEntry } from '../inbound/gateway-registry.js';
 import { ConnectRefusal, type SocketErrors } from '../errors/socket-errors.js';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
 import { sessionHandshake } from '../session/session-source.js';
-import { SocketCallFrame, type SocketContextStorage } from '../socket-context.storage.js';
+import { SocketCallFrame, type SocketContextStorage } from '../context/socket-context.storage.js';
+import type { SocketServers } from '../outbound/socket-servers.js';
+import { holdPackets } from '../internals/socket-io.internals.js';
 import { ConnectionExecutionContext } from './connection-context.js';
 
 type GuardRef = CanActivate | Type<CanActivate>;
@@ -25,8 +27,6 @@ const noHandler = () => undefined;
 export class ConnectionAdmission {
   private readonly guardInstances = new Map<GuardRef, Promise<CanActivate>>();
   readonly handshakeSteps: HandshakeStep[] = [];
-  /** Emits for clients being admitted, sent once they are accepted. */
-  private readonly onAccept = new WeakMap<Socket, (() => void)[]>();
   /** alwaysConnect: the decision about each accepted client. */
   private readonly decisions = new WeakMap<Socket, Promise<boolean>>();
 
@@ -37,6 +37,7 @@ export class ConnectionAdmission {
       errors: SocketErrors;
       logger: LoggerService;
       storage: SocketContextStorage;
+      servers: SocketServers;
     },
   ) {
     const { session, manageSession } = deps.options;
@@ -50,12 +51,11 @@ export class ConnectionAdmission {
     this.inContext(socket, gateways).then(
       () => {
         next();
-        this.flush(socket);
+        this.deps.servers.accepted(socket);
       },
       (refusal: Error) => {
         // Rooms joined while being admitted must not outlive a refused client.
-        socket.nsp.adapter.delAll(socket.id);
-        this.onAccept.delete(socket);
+        this.deps.servers.refused(socket);
         next(refusal);
       },
     );
@@ -80,20 +80,6 @@ export class ConnectionAdmission {
   /** alwaysConnect: the pending decision; events wait for it, a refused client's never run. */
   decision(socket: Socket): Promise<boolean> | undefined {
     return this.decisions.get(socket);
-  }
-
-  /** Sends `emit` to a client being admitted once it is accepted, never if it is refused. */
-  whenAccepted(socket: Socket, emit: () => void): void {
-    const queued = this.onAccept.get(socket);
-    if (queued) queued.push(emit);
-    else this.onAccept.set(socket, [emit]);
-  }
-
-  private flush(socket: Socket): void {
-    const queued = this.onAccept.get(socket);
-    if (!queued) return;
-    this.onAccept.delete(socket);
-    for (const emit of queued) emit();
   }
 
   private inContext(socket: Socket, gateways: GatewayEntry[]): Promise<void> {
@@ -179,22 +165,4 @@ export class ConnectionAdmission {
     }
     return instance;
   }
-}
-
-/** Holds the packets written to one socket until the admission decision. */
-function holdPackets(socket: Socket): { release(): void; drop(): void } {
-  const target = socket as unknown as { packet(...args: unknown[]): void };
-  const held: unknown[][] = [];
-  // An own property shadows Socket.prototype.packet; deleting it restores the original.
-  target.packet = (...args: unknown[]) => void held.push(args);
-  const restore = () => delete (target as { packet?: unknown }).packet;
-  return {
-    release() {
-      restore();
-      for (const args of held) target.packet(...args);
-    },
-    drop() {
-      restore();
-    },
-  };
 }

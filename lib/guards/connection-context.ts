@@ -1,6 +1,10 @@
 import type { Type } from '@nestjs/common';
 import type { Socket } from 'socket.io';
-import { WsExecutionContext } from '../socket-io.execution-context.js';
+import {
+  WsExecutionContext,
+  type HandlerFunction,
+  type HttpArgumentsHost,
+} from '../context/ws-execution-context.js';
 
 /**
  * The ExecutionContext a connection guard receives: type `'ws'`, the socket as client, the
@@ -11,16 +15,17 @@ export class ConnectionExecutionContext extends WsExecutionContext {
   constructor(
     private readonly socket: Socket,
     gateway: Type | undefined,
-    handler: (...args: any[]) => unknown,
+    handler: HandlerFunction,
   ) {
     super([socket, socket.handshake.auth, undefined, 'connection'], gateway ?? Object, handler);
   }
 
-  override switchToHttp(): any {
+  override switchToHttp(): HttpArgumentsHost {
+    const request = this.socket.request;
     return {
-      getRequest: () => this.socket.request,
-      getResponse: () => undefined,
-      getNext: () => undefined,
+      getRequest: <T>() => request as T,
+      getResponse: <T>() => undefined as T,
+      getNext: <T>() => undefined as T,
     };
   }
 }

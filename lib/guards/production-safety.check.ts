@@ -1,6 +1,5 @@
 import cluster from 'node:cluster';
 import type { LoggerService } from '@nestjs/common';
-import type { DiscoveryService } from '@nestjs/core';
 import type {
   SocketIOCorsOption,
   SocketIOModuleOptions,
@@ -82,21 +81,6 @@ async function corsProblem(
   };
 }
 
-/** The gateways' own `cors` options (`@WebSocketGateway({ cors })`). */
-function gatewayCors(discovery: DiscoveryService | undefined): { name: string; cors: unknown }[] {
-  if (!discovery) return [];
-  const found: { name: string; cors: unknown }[] = [];
-  for (const wrapper of discovery.getProviders()) {
-    const metatype = wrapper.metatype as { name?: string } | undefined;
-    if (typeof metatype !== 'function' || !Reflect.hasMetadata('websockets:is_gateway', metatype))
-      continue;
-    const options = Reflect.getMetadata('websockets:gateway_options', metatype) ?? {};
-    if (options.cors !== undefined)
-      found.push({ name: metatype.name ?? 'gateway', cors: options.cors });
-  }
-  return found;
-}
-
 function severalProcesses({ env, isClusterWorker }: SafetyEnvironment): string | undefined {
   const instances = Number(env.instances);
   if (isClusterWorker && env.instances !== '1') return 'a node cluster worker';
@@ -105,17 +89,23 @@ function severalProcesses({ env, isClusterWorker }: SafetyEnvironment): string |
   return undefined;
 }
 
+/** A gateway's own `cors` option (`@WebSocketGateway({ cors })`). */
+export interface GatewayCors {
+  name: string;
+  cors: unknown;
+}
+
 /** Every unsafe setting of these options in this environment, production or not. */
 export async function findUnsafeSettings(
   options: SocketIOModuleOptions,
-  discovery?: DiscoveryService,
+  gateways: GatewayCors[] = [],
   environment: SafetyEnvironment = currentEnvironment(),
 ): Promise<UnsafeSetting[]> {
   const found: UnsafeSetting[] = [];
   const hasSession = options.session !== undefined;
   const candidates: [string, unknown][] = [
     ['cors', options.cors],
-    ...gatewayCors(discovery).map(
+    ...gateways.map(
       ({ name, cors }) => [`@WebSocketGateway({ cors }) of ${name}`, cors] as [string, unknown],
     ),
   ];
@@ -156,11 +146,11 @@ export async function findUnsafeSettings(
 export async function checkProductionSafety(
   options: SocketIOModuleOptions,
   logger: LoggerService,
-  discovery?: DiscoveryService,
+  gateways: GatewayCors[] = [],
   environment: SafetyEnvironment = currentEnvironment(),
 ): Promise<void> {
   if (environment.env.NODE_ENV !== 'production' || options.emitterOnly) return;
-  const unsafe = await findUnsafeSettings(options, discovery, environment);
+  const unsafe = await findUnsafeSettings(options, gateways, environment);
   if (unsafe.length === 0) return;
   if (!options.allowUnsafe) throw new UnsafeConfigurationError(unsafe);
   for (const setting of unsafe) {

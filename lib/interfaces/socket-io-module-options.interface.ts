@@ -7,7 +7,7 @@ import type {
   Type,
 } from '@nestjs/common';
 import type { ServerOptions } from 'socket.io';
-import type { SocketContext } from '../socket-context.js';
+import type { SocketContextApi } from '../context/socket-context.interface.js';
 import type { PresenceOptions } from '../presence/presence.types.js';
 
 /** A middleware with the shape of express-session's: `(req, res, next) => void`. */
@@ -44,8 +44,14 @@ export interface MessageQueueOptions {
   adapterOptions?: Record<string, unknown>;
 }
 
-/** Replaces the error reply: its return value (unless `undefined`) becomes the ack or `exception` payload. */
-export type SocketErrorHandler = (error: unknown, context: SocketContext) => unknown;
+/**
+ * Replaces the error reply: its return value (unless `undefined`) becomes the ack or `exception`
+ * payload. The context is the application's `SocketContext` (declared with a method's parameter
+ * check, so a handler typed `(error, context: SocketContext) => ...` fits).
+ */
+export type SocketErrorHandler = {
+  handle(error: unknown, context: SocketContextApi): unknown;
+}['handle'];
 
 /** Per-connection rate limit: at most `points` events per `duration` milliseconds. */
 export interface RateLimitOptions {
@@ -104,6 +110,8 @@ export interface SocketIOModuleOptions {
   rateLimit?: RateLimitOptions;
   /** Milliseconds a handler may run before the client gets status 504. @default undefined (no limit) */
   handlerTimeout?: number;
+  /** Call handlers without guards, interceptors, pipes or filters directly, not through Nest's chain (see Performance). @default true */
+  directDispatch?: boolean;
   /** `PresenceService` timing: heartbeat period and the silence after which a process's presences are dropped. @default { heartbeatInterval: 5000, timeout: 15000 } */
   presence?: PresenceOptions;
 }
@@ -115,7 +123,7 @@ export interface SocketIOOptionsFactory {
 
 /** Options of `SocketIOModule.forRootAsync()`. */
 export interface SocketIOModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  useFactory?: (...args: any[]) => SocketIOModuleOptions | Promise<SocketIOModuleOptions>;
+  useFactory?: (...args: never[]) => SocketIOModuleOptions | Promise<SocketIOModuleOptions>;
   inject?: (InjectionToken | OptionalFactoryDependency)[];
   useClass?: Type<SocketIOOptionsFactory>;
   useExisting?: Type<SocketIOOptionsFactory>;

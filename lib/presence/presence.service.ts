@@ -6,11 +6,10 @@ import {
 } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Namespace, Socket } from 'socket.io';
-import { SOCKET_IO_MODULE_OPTIONS } from '../socket-io.constants.js';
-import { SocketIOAdapter } from '../socket-io.adapter.js';
-import { SocketContextStorage } from '../socket-context.storage.js';
+import { SocketIOConfig } from '../socket-io.config.js';
+import { SocketServers } from '../outbound/socket-servers.js';
+import { SocketContextStorage } from '../context/socket-context.storage.js';
 import { UnknownClientError } from '../errors/unknown-client.error.js';
-import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
 import type { SidOptions } from '../interfaces/socket-service.interface.js';
 import { PresenceCluster } from './presence-cluster.js';
 import { resolvePresenceOptions, type ResolvedPresenceOptions } from './presence-options.js';
@@ -49,11 +48,11 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly onDisconnect: (this: Socket) => void;
 
   constructor(
-    @Inject(SocketIOAdapter) private readonly host: SocketIOAdapter,
-    private readonly storage: SocketContextStorage,
-    @Inject(SOCKET_IO_MODULE_OPTIONS) private readonly options: SocketIOModuleOptions,
+    @Inject(SocketServers) private readonly servers: SocketServers,
+    @Inject(SocketContextStorage) private readonly storage: SocketContextStorage,
+    @Inject(SocketIOConfig) private readonly config: SocketIOConfig,
   ) {
-    this.settings = resolvePresenceOptions(options?.presence);
+    this.settings = resolvePresenceOptions(config.options.presence);
     this.cluster = new PresenceCluster(this.settings, undefined);
     // One function for every socket (socket.io calls it with the socket as `this`): no closure
     // per tracked client.
@@ -143,17 +142,17 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
    */
   async list(topic: string): Promise<PresenceState> {
     check(topic, '-', {});
-    if (this.options?.emitterOnly) await (this.worker ??= this.startWorker());
+    if (this.config.options.emitterOnly) await (this.worker ??= this.startWorker());
     await this.settled();
     return this.cluster.list(topic);
   }
 
   /** @internal Nest lifecycle: the server exists now; hear the other processes. */
   onApplicationBootstrap(): void {
-    const server = this.host.server;
-    if (this.options?.emitterOnly || !server) return;
-    if (this.host.hasMessageQueue) {
-      this.start(namespaceTransport(server.of('/'), (m) => this.receive(m), this.host.logger));
+    const server = this.servers.server;
+    if (this.config.options.emitterOnly || !server) return;
+    if (this.servers.hasMessageQueue) {
+      this.start(namespaceTransport(server.of('/'), (m) => this.receive(m), this.config.logger));
       this.relay = new PresenceRelay(server.of('/'), (op, socket) => this.perform(op, socket));
     } else this.start(undefined);
   }
@@ -183,7 +182,11 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async startWorker(): Promise<void> {
-    const transport = await workerTransport(this.options, (m) => this.receive(m), this.host.logger);
+    const transport = await workerTransport(
+      this.config.options,
+      (m) => this.receive(m),
+      this.config.logger,
+    );
     if (this.stopped) return transport.close();
     this.start(transport, true);
   }
@@ -247,7 +250,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
         }
         // Tracked in handleConnection: the room misses it until it is accepted, so its state is
         // taken then, and includes whatever changed meanwhile.
-        this.host.afterAdmission(socket, () =>
+        this.servers.whenAccepted(socket, () =>
           socket.emit(PRESENCE_STATE_EVENT, this.cluster.list(topic), topic),
         );
       }
@@ -256,7 +259,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private namespaces(): Iterable<Namespace> {
-    return this.host.server?._nsps.values() ?? [];
+    return this.servers.server?._nsps.values() ?? [];
   }
 
   private remember(socket: Socket, topic: string, key: string): void {
@@ -302,7 +305,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     if (!sid) throw new Error(noClient('track'));
     const namespace = options.namespace ?? current?.nsp.name ?? '/';
     if (current && current.id === sid && current.nsp.name === namespace) return current;
-    const socket = this.host.namespace(namespace)?.sockets.get(sid);
+    const socket = this.servers.namespace(namespace)?.sockets.get(sid);
     return socket?.connected ? socket : undefined;
   }
 

@@ -1,7 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Namespace, Server } from 'socket.io';
 import { UnknownClientError } from '../errors/unknown-client.error.js';
+import { existingNamespace } from '../internals/socket-io.internals.js';
+import type { MessageQueue } from './message-queue.interface.js';
 import type { RemoteClients } from './remote-clients.js';
+
+/** The `MessageQueue` of servers joined by a cluster adapter (any adapter with `fetchSockets`). */
+export function clusterQueue(adapter: unknown, close: () => Promise<void>): MessageQueue {
+  return { adapter, remoteClients: (server) => new ClusterClients(server), close };
+}
 
 /** How long a room change may take to show on the process that serves the client. */
 const SETTLE_TIMEOUT = 5000;
@@ -11,7 +18,7 @@ const SETTLE_TIMEOUT = 5000;
  * the change is broadcast to every process, then confirmed by asking the process that serves
  * the client, so a resolved `join` means the next emit to the room reaches it.
  */
-export class ClusterClients implements RemoteClients {
+class ClusterClients implements RemoteClients {
   constructor(private readonly server: Server | undefined) {}
 
   async join(namespace: string, sid: string, room: string | string[]): Promise<void> {
@@ -41,7 +48,7 @@ export class ClusterClients implements RemoteClients {
   }
 
   async settle(namespace: string, room?: string): Promise<void> {
-    const nsp = this.server?._nsps.get(namespace);
+    const nsp = this.namespace(namespace);
     if (!nsp) return;
     // The room change and this request travel the same ordered channel: once no process
     // reports a client in the room, the change reached every process.
@@ -57,9 +64,13 @@ export class ClusterClients implements RemoteClients {
   }
 
   private nsp(namespace: string, sid: string): Namespace {
-    const nsp = this.server?._nsps.get(namespace);
+    const nsp = this.namespace(namespace);
     if (!nsp) throw new UnknownClientError(sid, namespace);
     return nsp;
+  }
+
+  private namespace(name: string): Namespace | undefined {
+    return this.server ? existingNamespace(this.server, name) : undefined;
   }
 
   /** The rooms of a client on any process, or undefined when no process serves it. */

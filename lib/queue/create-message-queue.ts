@@ -1,44 +1,36 @@
 import type { LoggerService } from '@nestjs/common';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
+import { DEFAULT_CHANNEL } from '../socket-io.constants.js';
+import { clusterQueue } from './cluster-clients.js';
 import type { MessageQueue } from './message-queue.interface.js';
-import { createPostgresQueue } from './postgres-queue.js';
+import { messageQueueKind } from './queue-kinds.js';
 import { queueEndpoint } from './queue-endpoint.js';
-import { createRedisQueue } from './redis-queue.js';
-import { ClusterClients } from './cluster-clients.js';
+import { LocalOnlyClients } from './remote-clients.js';
 
-/** Default prefix of every message-queue key and channel. */
-export const DEFAULT_CHANNEL = 'nest-socketio';
+/** The queue of a single process: socket.io's in-memory adapter, and no other process to ask. */
+function inMemoryQueue(): MessageQueue {
+  return { remoteClients: () => new LocalOnlyClients(), close: async () => {} };
+}
 
 /**
- * The message queue the options ask for, connected: undefined without one (one process, in
- * memory). A custom `adapter` needs no connection of ours, only the cluster room helpers.
+ * The message queue the options ask for, connected: in memory without one (one process). A
+ * custom `adapter` needs no connection of ours, only the cluster room helpers.
  */
 export async function createMessageQueue(
   options: SocketIOModuleOptions,
   logger: LoggerService,
-): Promise<MessageQueue | undefined> {
+): Promise<MessageQueue> {
   const channel = options.channel ?? DEFAULT_CHANNEL;
   const emitterOnly = options.emitterOnly === true;
   if (options.adapter !== undefined && !emitterOnly) {
-    return {
-      adapter: options.adapter,
-      remoteClients: (server) => new ClusterClients(server),
-      close: async () => {},
-    };
+    return clusterQueue(options.adapter, async () => {});
   }
-  if (!options.messageQueue) {
-    if (emitterOnly) {
-      // An adapter serves a server's clients; with no server there is nothing to emit through.
-      throw new Error(
-        'SocketIOModule: emitterOnly: true needs a messageQueue (a Redis or Postgres URL); the adapter option alone cannot emit without a server',
-      );
-    }
-    return undefined;
-  }
-  const endpoint = queueEndpoint(options.messageQueue);
-  const queue = await (endpoint.type === 'postgres'
-    ? createPostgresQueue(endpoint, channel, emitterOnly, logger)
-    : createRedisQueue(endpoint, channel, emitterOnly, logger));
+  // (The options were validated: an emitter-only worker has a messageQueue.)
+  if (!options.messageQueue) return inMemoryQueue();
+  const kind = messageQueueKind(options.messageQueue);
+  if (!kind) throw new Error('SocketIOModule: unknown messageQueue'); // (validated already)
+  const endpoint = queueEndpoint(options.messageQueue, kind);
+  const queue = await kind.connect(endpoint, { channel, emitterOnly, logger });
   logger.log(
     `Message queue: ${endpoint.type} on ${endpoint.label}, channel "${channel}"${emitterOnly ? ' (emitter only)' : ''}`,
   );

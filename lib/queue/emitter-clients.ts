@@ -1,13 +1,14 @@
-import type { EmitterOperator, MessageQueue } from './message-queue.interface.js';
+import type { BroadcastOperator } from '../interfaces/broadcast-operator.interface.js';
+import type { MessageQueue } from './message-queue.interface.js';
 import type { RemoteClients } from './remote-clients.js';
 
 /**
  * `RemoteClients` of an emitter-only worker: it cannot ask the servers anything, so a change
  * resolves once the queue accepted it, in order before any later emit of this worker.
  */
-export class EmitterClients implements RemoteClients {
+class EmitterClients implements RemoteClients {
   constructor(
-    private readonly emitter: (namespace: string) => EmitterOperator,
+    private readonly emitter: (namespace: string) => BroadcastOperator,
     private readonly flush: () => Promise<void>,
   ) {}
 
@@ -42,12 +43,12 @@ export class EmitterClients implements RemoteClients {
  * `flush` resolves once everything published before it has reached the queue.
  */
 export function emitterQueue(
-  createEmitter: (namespace: string) => EmitterOperator,
+  createEmitter: (namespace: string) => BroadcastOperator,
   flush: () => Promise<void>,
   close: () => Promise<void>,
 ): MessageQueue {
-  const emitters = new Map<string, EmitterOperator>();
-  const emitter = (namespace: string): EmitterOperator => {
+  const emitters = new Map<string, BroadcastOperator>();
+  const emitter = (namespace: string): BroadcastOperator => {
     let e = emitters.get(namespace);
     if (!e) emitters.set(namespace, (e = createEmitter(namespace)));
     return e;

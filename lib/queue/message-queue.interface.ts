@@ -1,27 +1,47 @@
+import type { LoggerService } from '@nestjs/common';
 import type { Server } from 'socket.io';
+import type { BroadcastOperator } from '../interfaces/broadcast-operator.interface.js';
+import type { QueueEndpoint } from './queue-endpoint.js';
 import type { RemoteClients } from './remote-clients.js';
 
-/** A broadcast target of an emitter (`@socket.io/redis-emitter`, `@socket.io/postgres-emitter`). */
-export interface EmitterOperator {
-  to(room: string | string[]): EmitterOperator;
-  in(room: string | string[]): EmitterOperator;
-  except(room: string | string[]): EmitterOperator;
-  compress(compress: boolean): EmitterOperator;
-  readonly volatile: EmitterOperator;
-  emit(event: string, ...args: unknown[]): unknown;
-  socketsJoin(room: string | string[]): void;
-  socketsLeave(room: string | string[]): void;
-  disconnectSockets(close?: boolean): void;
-}
-
-/** What the module gets from a message queue: an adapter for servers, an emitter for workers. */
+/**
+ * What joins the processes of one application (Flask-SocketIO's `message_queue`): a socket.io
+ * adapter for servers, or an emitter for emitter-only workers. Injected under the `MessageQueue`
+ * token, so a test can replace it with `overrideProvider(MessageQueue)`.
+ */
 export interface MessageQueue {
-  /** Passed to `server.adapter()` for every server (absent in emitter-only mode). */
+  /** Passed to `server.adapter()` for every server; absent: socket.io's in-memory adapter. */
   readonly adapter?: unknown;
-  /** The operator of a namespace, for emitter-only mode. */
-  emitter?(namespace: string): EmitterOperator;
-  /** Room and disconnect helpers for clients of other processes. */
+  /** The broadcast operator of a namespace, for emitter-only workers (which have no server). */
+  emitter?(namespace: string): BroadcastOperator;
+  /** Room, rooms and disconnect helpers for clients that other processes serve. */
   remoteClients(server: Server | undefined): RemoteClients;
   /** Closes every connection the queue opened. */
   close(): Promise<void>;
+}
+
+/** Injection token of the application's `MessageQueue` (an interface and a Symbol of one name). */
+export const MessageQueue = Symbol('SOCKET_IO:MESSAGE_QUEUE');
+
+/** What every kind of queue is connected with, besides its endpoint. */
+export interface MessageQueueSettings {
+  /** Prefix of every key and channel (the `channel` option). */
+  readonly channel: string;
+  /** Build a worker's emitter instead of a server adapter. */
+  readonly emitterOnly: boolean;
+  readonly logger: LoggerService;
+}
+
+/** One kind of message queue: the URLs and `type` that select it, and how to connect it. */
+export interface MessageQueueKind {
+  /** The `type` of the object form of the option (`messageQueue: { type, url }`). */
+  readonly type: string;
+  /** URL schemes of the string form that select this kind, without the colon. */
+  readonly schemes: readonly string[];
+  /** The service's name in log and error messages (`Redis at host:port`). */
+  readonly service: string;
+  /** The port a URL without one means. */
+  readonly defaultPort: number;
+  /** Connects the queue, failing with an error that names the service when it is unreachable. */
+  connect(endpoint: QueueEndpoint, settings: MessageQueueSettings): Promise<MessageQueue>;
 }

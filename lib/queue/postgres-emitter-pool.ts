@@ -1,6 +1,6 @@
 /** The part of a `pg` pool the Postgres emitter uses. */
 export interface QueryablePool {
-  query(sql: string, params?: unknown[]): Promise<{ rows: any[] }>;
+  query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
 /**

@@ -1,12 +1,11 @@
-import type { LoggerService } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Server } from 'socket.io';
+import type { BroadcastOperator } from '../interfaces/broadcast-operator.interface.js';
 import { loadOptional } from '../load-optional.js';
-import { ClusterClients } from './cluster-clients.js';
+import { clusterQueue } from './cluster-clients.js';
 import { emitterQueue } from './emitter-clients.js';
-import type { EmitterOperator, MessageQueue } from './message-queue.interface.js';
+import type { MessageQueue, MessageQueueSettings } from './message-queue.interface.js';
 import { namespaceStampingPool } from './postgres-emitter-pool.js';
-import { withoutSecrets, type QueueEndpoint } from './queue-endpoint.js';
+import { queueErrorText, unreachableQueueError, type QueueEndpoint } from './queue-endpoint.js';
 
 /** The part of a `pg` pool this file uses. */
 interface Pool {
@@ -21,9 +20,7 @@ const END_GRACE_MS = 1000;
 /** Builds the PostgreSQL message queue (LISTEN/NOTIFY), or a worker's emitter on it. */
 export async function createPostgresQueue(
   endpoint: QueueEndpoint,
-  channel: string,
-  emitterOnly: boolean,
-  logger: LoggerService,
+  { channel, emitterOnly, logger }: MessageQueueSettings,
 ): Promise<MessageQueue> {
   const pg = await loadOptional<any>('pg', 'messageQueue (postgres)');
   const Pool = (pg.Pool ?? pg.default?.Pool) as new (options: Record<string, unknown>) => Pool;
@@ -37,7 +34,7 @@ export async function createPostgresQueue(
   });
   const report = (err: Error) =>
     logger.error(
-      `Message queue: ${endpoint.label}: ${withoutSecrets(String(err?.message ?? err), endpoint.url)}. Local clients are still served; retrying.`,
+      `Message queue: ${endpoint.label}: ${queueErrorText(err, endpoint)}. Local clients are still served; retrying.`,
     );
   // Idle and checked-out connections (the adapter's LISTEN connection) must not crash the process.
   pool.on('error', report);
@@ -49,11 +46,7 @@ export async function createPostgresQueue(
     await createAttachmentTable(pool, tableName);
   } catch (err) {
     await pool.end().catch(() => undefined);
-    const reason = withoutSecrets(String((err as Error)?.message ?? err), endpoint.url);
-    throw new Error(
-      `SocketIOModule: cannot reach the message queue, ${endpoint.label}: ${reason || 'connection refused'}`,
-      { cause: err },
-    );
+    throw unreachableQueueError(endpoint, err);
   }
   const options = { channelPrefix: channel, tableName, ...endpoint.adapterOptions };
   // The adapter never releases a LISTEN connection the server dropped, and pool.end() waits for
@@ -68,7 +61,11 @@ export async function createPostgresQueue(
     // Emitter.of() forgets the options (the channel prefix): build one per namespace instead.
     return emitterQueue(
       (namespace) =>
-        new Emitter(namespaceStampingPool(pool, namespace), namespace, options) as EmitterOperator,
+        new Emitter(
+          namespaceStampingPool(pool, namespace),
+          namespace,
+          options,
+        ) as BroadcastOperator,
       async () => {
         await pool.query('SELECT 1');
       },
@@ -79,11 +76,7 @@ export async function createPostgresQueue(
     '@socket.io/postgres-adapter',
     'messageQueue (postgres)',
   );
-  return {
-    adapter: createAdapter(pool, { errorHandler: report, ...options }),
-    remoteClients: (server: Server | undefined) => new ClusterClients(server),
-    close,
-  };
+  return clusterQueue(createAdapter(pool, { errorHandler: report, ...options }), close);
 }
 
 /** Large and binary packets travel through this table; created here so users need no migration. */

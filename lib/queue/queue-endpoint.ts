@@ -9,34 +9,34 @@ export interface QueueEndpoint {
   readonly adapterOptions: Record<string, unknown>;
 }
 
-/** Normalises the string and object forms of the `messageQueue` option. */
-export function queueEndpoint(option: string | MessageQueueOptions): QueueEndpoint {
-  const { type, url, adapterOptions } =
-    typeof option === 'string'
-      ? { type: typeFromUrl(option), url: option, adapterOptions: {} }
-      : option;
-  const service = type === 'postgres' ? 'PostgreSQL' : 'Redis';
-  return { type, url, adapterOptions: adapterOptions ?? {}, label: `${service} at ${hostOf(url)}` };
+/** Normalises the string and object forms of the `messageQueue` option, for a kind of queue. */
+export function queueEndpoint(
+  option: string | MessageQueueOptions,
+  kind: { type: string; service: string; defaultPort: number },
+): QueueEndpoint {
+  const { url, adapterOptions } =
+    typeof option === 'string' ? { url: option, adapterOptions: {} } : option;
+  return {
+    type: kind.type as MessageQueueOptions['type'],
+    url,
+    adapterOptions: adapterOptions ?? {},
+    label: `${kind.service} at ${hostOf(url, kind.defaultPort)}`,
+  };
 }
 
-function typeFromUrl(url: string): MessageQueueOptions['type'] {
-  return /^postgres(ql)?:/i.test(url) ? 'postgres' : 'redis';
-}
-
-/** `host:port` of a URL, with the default port of its scheme; never its credentials. */
-function hostOf(url: string): string {
+/** `host:port` of a URL, with the default port of its kind; never its credentials. */
+function hostOf(url: string, defaultPort: number): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return '(an unparsable URL)';
   }
-  const fallback = parsed.protocol.startsWith('postgres') ? '5432' : '6379';
-  return `${parsed.hostname || 'localhost'}:${parsed.port || fallback}`;
+  return `${parsed.hostname || 'localhost'}:${parsed.port || defaultPort}`;
 }
 
 /** Removes the credentials of any URL a driver may have put into an error message. */
-export function withoutSecrets(message: string, url: string): string {
+function withoutSecrets(message: string, url: string): string {
   let out = message.split(url).join('(message queue URL)');
   try {
     const { password } = new URL(url);
@@ -47,4 +47,19 @@ export function withoutSecrets(message: string, url: string): string {
     // an unparsable URL has no credentials to hide
   }
   return out;
+}
+
+/** A driver's error as it may be logged: its message, without the queue's credentials. */
+export function queueErrorText(err: unknown, endpoint: QueueEndpoint): string {
+  const message = (err as { message?: unknown } | undefined)?.message ?? err;
+  return withoutSecrets(String(message), endpoint.url);
+}
+
+/** The start-up error of a queue that cannot be reached: names the service, never the password. */
+export function unreachableQueueError(endpoint: QueueEndpoint, err: unknown): Error {
+  const reason = queueErrorText(err, endpoint);
+  return new Error(
+    `SocketIOModule: cannot reach the message queue, ${endpoint.label}: ${reason || 'connection refused'}`,
+    { cause: err },
+  );
 }

@@ -1,10 +1,10 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Server } from 'socket.io';
+import type { BroadcastOperator } from '../interfaces/broadcast-operator.interface.js';
 import { loadOptional } from '../load-optional.js';
-import { ClusterClients } from './cluster-clients.js';
+import { clusterQueue } from './cluster-clients.js';
 import { emitterQueue } from './emitter-clients.js';
-import type { EmitterOperator, MessageQueue } from './message-queue.interface.js';
-import { withoutSecrets, type QueueEndpoint } from './queue-endpoint.js';
+import type { MessageQueue, MessageQueueSettings } from './message-queue.interface.js';
+import { queueErrorText, unreachableQueueError, type QueueEndpoint } from './queue-endpoint.js';
 
 /** The part of a node-redis client this file uses. */
 interface RedisClient {
@@ -32,9 +32,7 @@ const STARTUP_ATTEMPTS = 3;
 /** Builds the Redis message queue: pub/sub, sharded pub/sub or streams, or a worker's emitter. */
 export async function createRedisQueue(
   endpoint: QueueEndpoint,
-  channel: string,
-  emitterOnly: boolean,
-  logger: LoggerService,
+  { channel, emitterOnly, logger }: MessageQueueSettings,
 ): Promise<MessageQueue> {
   if (emitterOnly && endpoint.type !== 'redis') {
     throw new Error(
@@ -90,14 +88,6 @@ export async function createRedisQueue(
   }
 }
 
-function clusterQueue(adapter: unknown, close: () => Promise<void>): MessageQueue {
-  return {
-    adapter,
-    remoteClients: (server: Server | undefined) => new ClusterClients(server),
-    close,
-  };
-}
-
 async function redisEmitterQueue(
   client: RedisClient,
   endpoint: QueueEndpoint,
@@ -112,7 +102,7 @@ async function redisEmitterQueue(
         guarded(client, endpoint, logger),
         { key: channel, ...endpoint.adapterOptions },
         namespace,
-      ) as EmitterOperator,
+      ) as BroadcastOperator,
     // Commands run in order on one connection: a PING answered means every publish before it was.
     async () => {
       await client.ping();
@@ -152,7 +142,7 @@ async function connectClient(
     if (!ready || lost) return;
     lost = true;
     logger.error(
-      `Message queue: lost the connection to ${endpoint.label} (${role}): ${withoutSecrets(String(err?.message ?? err), endpoint.url)}. Local clients are still served; retrying.`,
+      `Message queue: lost the connection to ${endpoint.label} (${role}): ${queueErrorText(err, endpoint)}. Local clients are still served; retrying.`,
     );
   });
   client.on('ready', () => {
@@ -164,14 +154,8 @@ async function connectClient(
     await client.connect();
   } catch (err) {
     client.destroy?.();
-    const reason = withoutSecrets(
-      String((err as Error)?.message ?? lastError ?? err),
-      endpoint.url,
-    );
-    throw new Error(
-      `SocketIOModule: cannot reach the message queue, ${endpoint.label}: ${reason || 'connection refused'}`,
-      { cause: err },
-    );
+    const reason = (err as Error)?.message === undefined ? (lastError ?? err) : err;
+    throw unreachableQueueError(endpoint, reason);
   }
   return client;
 }
@@ -231,7 +215,7 @@ function guarded(
             if (!target.isReady) return;
             if (CLOSING.has(err?.name) || CLOSING.has(err?.constructor?.name)) return;
             logger.warn?.(
-              `Message queue: ${key} on ${endpoint.label} failed: ${withoutSecrets(String(err?.message ?? err), endpoint.url)}`,
+              `Message queue: ${key} on ${endpoint.label} failed: ${queueErrorText(err, endpoint)}`,
             );
           });
         }

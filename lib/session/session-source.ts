@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { LoggerService } from '@nestjs/common';
 import type { Socket } from 'socket.io';
-import { setConnectionSession } from '../socket-context.storage.js';
+import { setConnectionSession } from '../context/socket-context.storage.js';
 import type { SessionMiddleware } from '../interfaces/socket-io-module-options.interface.js';
 import {
   plainSessionData,

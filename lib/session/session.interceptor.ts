@@ -1,13 +1,9 @@
-import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
-import type { DiscoveryService } from '@nestjs/core';
+import type { CallHandler, ExecutionContext, NestInterceptor, Type } from '@nestjs/common';
 import { concatMap, from, mergeMap, type Observable } from 'rxjs';
 import type { Socket } from 'socket.io';
-import { SocketCallFrame } from '../socket-context.storage.js';
+import { SocketCallFrame } from '../context/socket-context.storage.js';
+import { INTERCEPTORS_METADATA } from '../internals/nest.internals.js';
 import { loadSession, saveSession, sessionSourceOf } from './session-source.js';
-
-// @nestjs/websockets and @nestjs/common keep these keys internal; stable since Nest 5.
-const GATEWAY_METADATA = 'websockets:is_gateway';
-const INTERCEPTORS_METADATA = '__interceptors__';
 
 /**
  * `manageSession: false`: before each event the session is read afresh from the store (so a
@@ -48,11 +44,8 @@ export const sessionInterceptor = new SessionInterceptor();
  * Puts the session interceptor first on every gateway class, before Nest builds their handlers
  * (called only with `manageSession: false`, so managed sessions cost nothing per event).
  */
-export function applySessionInterceptor(discovery: DiscoveryService): void {
-  for (const wrapper of discovery.getProviders()) {
-    const metatype = wrapper.metatype as object | undefined;
-    if (typeof metatype !== 'function' || !Reflect.hasMetadata(GATEWAY_METADATA, metatype))
-      continue;
+export function applySessionInterceptor(gatewayClasses: Type[]): void {
+  for (const metatype of gatewayClasses) {
     const interceptors: unknown[] = Reflect.getMetadata(INTERCEPTORS_METADATA, metatype) ?? [];
     if (interceptors.includes(sessionInterceptor)) continue;
     Reflect.defineMetadata(INTERCEPTORS_METADATA, [sessionInterceptor, ...interceptors], metatype);

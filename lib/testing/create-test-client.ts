@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import type * as SocketIOClient from 'socket.io-client';
 import { loadOptional } from '../load-optional.js';
-import { SocketIOAdapter } from '../socket-io.adapter.js';
+import { SocketServers } from '../outbound/socket-servers.js';
 import { DEFAULT_PATH, SOCKET_IO_MODULE_OPTIONS } from '../socket-io.constants.js';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
 import { SocketIOTestClient } from './socket-io-test-client.js';
@@ -50,9 +50,9 @@ export async function createTestClient(
     'createTestClient() (nest-socketio/testing)',
   );
   const url = await urlOf(app);
-  const adapter = lookup<SocketIOAdapter>(app, SocketIOAdapter);
+  const servers = lookup<SocketServers>(app, SocketServers);
   const moduleOptions = lookup<SocketIOModuleOptions>(app, SOCKET_IO_MODULE_OPTIONS);
-  const path = options.path ?? moduleOptions?.path ?? adapter?.path ?? DEFAULT_PATH;
+  const path = options.path ?? moduleOptions?.path ?? servers?.path ?? DEFAULT_PATH;
   const timeout = options.timeout ?? 5000;
   const manager = new Manager(url.origin, {
     path,
@@ -64,9 +64,7 @@ export async function createTestClient(
   });
   const probe: ServerProbe = {
     socket: (namespace, sid) =>
-      adapter instanceof SocketIOAdapter
-        ? adapter.namespace(namespace)?.sockets.get(sid)
-        : undefined,
+      servers instanceof SocketServers ? servers.namespace(namespace)?.sockets.get(sid) : undefined,
   };
   const client = new SocketIOTestClient(manager, probe, { ...options, url, path });
   // The app's close() ends the client too, so no handle is left open.

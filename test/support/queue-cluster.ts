@@ -1,173 +1,62 @@
-// Multi-process fixtures of the message-queue tests: compiles lib/ and queue-app.ts with tsc into
-// a private folder (node has no TypeScript loader here), forks app processes and drives them over IPC.
-import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+// The message-queue tests' app processes: each runs test/support/queue-app.ts, driven over IPC,
+// and helpers that check delivery across them.
 import { randomUUID } from 'node:crypto';
-import { createConnection, createServer } from 'node:net';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { SocketIOModuleOptions } from 'nest-socketio';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { next } from './app.js';
+import { buildFixture } from './build-fixture.js';
+import { ChildProcessDriver } from './child-process.js';
 import type { QueueAppConfig, QueueAppMessage } from './queue-app.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-export const REDIS_URL = 'redis://127.0.0.1:6379';
-export const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
-/** Fails with a message naming the service when it does not answer on its port. */
-export async function requireService(name: 'Redis' | 'PostgreSQL', port: number): Promise<void> {
-  const ok = await new Promise<boolean>((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.setTimeout(2000);
-    socket.once('connect', () => resolve(true));
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => resolve(false));
-  }).finally(() => undefined);
-  if (!ok) {
-    throw new Error(
-      `${name} is not reachable on 127.0.0.1:${port}: these message-queue tests need it (bash .ci/services.sh starts it)`,
-    );
-  }
-}
-
-const builds = new Map<string, Promise<string>>();
-const buildDirs: string[] = [];
-
-/**
- * Compiles the library and an app fixture (queue-app.ts unless told otherwise) once per test
- * file; returns the app's entry.
- */
-export function buildQueueApp(fixture = 'test/support/queue-app.ts'): Promise<string> {
-  let built = builds.get(fixture);
-  if (!built) builds.set(fixture, (built = compile(fixture)));
-  return built;
-}
-
-function compile(fixture: string): Promise<string> {
-  return (async () => {
-    const cache = join(root, 'node_modules', '.cache');
-    await mkdir(cache, { recursive: true });
-    const dir = await mkdtemp(join(cache, 'nest-socketio-queue-'));
-    buildDirs.push(dir);
-    const out = join(dir, 'out');
-    await writeFile(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        extends: join(root, 'tsconfig.json'),
-        compilerOptions: {
-          noEmit: false,
-          rootDir: root,
-          outDir: out,
-          declaration: false,
-          sourceMap: false,
-          noUnusedLocals: false,
-          paths: {},
-        },
-        files: [join(root, fixture)],
-        include: [],
-      }),
-    );
-    const tsc = join(root, 'node_modules', '.bin', 'tsc');
-    // Type errors elsewhere in the tree do not stop the emit; a missing output does.
-    await promisify(execFile)(tsc, ['-p', join(dir, 'tsconfig.json')]).catch(() => undefined);
-    const entry = join(out, fixture.replace(/\.ts$/, '.js'));
-    if (!existsSync(entry)) throw new Error(`tsc did not emit ${entry}`);
-    await writeFile(join(out, 'package.json'), '{ "type": "module" }');
-    return entry;
-  })();
-}
-
-/** Removes what buildQueueApp() compiled. */
-export async function removeBuilds(): Promise<void> {
-  await Promise.all(buildDirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-  builds.clear();
-}
-
-const REQUEST_TIMEOUT = 20_000;
-
-/** One application (or worker) process. */
+/** One application (or worker) process, driven over IPC. */
 export class QueueNode {
   readonly logs: { level: string; message: string }[] = [];
   readonly problems: string[] = [];
   url = '';
-  private nextId = 0;
-  private readonly pending = new Map<
-    number,
-    { resolve(v: unknown): void; reject(e: Error): void }
-  >();
-  private readonly exited: Promise<number | null>;
 
   constructor(
     readonly label: string,
-    private readonly child: ChildProcess,
+    private readonly driver: ChildProcessDriver,
   ) {
-    child.on('message', (m: QueueAppMessage) => {
-      if (m.type === 'log') this.logs.push({ level: m.level, message: m.message });
-      if (m.type === 'problem') this.problems.push(m.message);
-      if (m.type !== 'reply') return;
-      const waiter = this.pending.get(m.id);
-      this.pending.delete(m.id);
-      if (!m.error) return waiter?.resolve(m.result);
-      const err = new Error(m.error.message);
-      err.name = m.error.name;
-      waiter?.reject(err);
-    });
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    void this.exited.then(() => {
-      for (const w of this.pending.values()) w.reject(new Error(`${label} exited`));
-      this.pending.clear();
+    this.driver.onMessage((m) => {
+      const { type, level, message } = m as QueueAppMessage & Record<string, string>;
+      if (type === 'log') this.logs.push({ level, message });
+      if (type === 'problem') this.problems.push(message);
     });
   }
 
   get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.driver.alive;
+  }
+
+  /** Resolves once the app listens (or rejects with its start-up error). */
+  async ready(): Promise<void> {
+    const ready = await this.driver.waitFor(
+      (m) => m.type === 'ready',
+      (m) => (m.type === 'fatal' ? String(m.message) : undefined),
+    );
+    this.url = (ready.url as string | undefined) ?? '';
   }
 
   /** Runs a `SocketService` method (or `serverCount`) in the process and returns its result. */
-  request<T = unknown>(op: string, ...args: unknown[]): Promise<T> {
-    const id = ++this.nextId;
-    return new Promise<T>((resolve, reject) => {
-      // A process that stops answering fails the test with what it was asked, not a bare timeout.
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`${this.label}: no reply to ${op}() within ${REQUEST_TIMEOUT} ms`));
-      }, REQUEST_TIMEOUT);
-      this.pending.set(id, {
-        resolve: (v) => {
-          clearTimeout(timer);
-          resolve(v as T);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.child.send({ id, op, args });
-    });
+  async request<T = unknown>(op: string, ...args: unknown[]): Promise<T> {
+    return (await this.driver.request({ op, args })).result as T;
   }
 
   /** Sends a signal to the process (SIGKILL for a crash); resolves once it has exited. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
-    this.child.kill(signal);
-    return this.exited;
+    return (await this.driver.kill(signal)).code;
   }
 
   /** Closes the app (Nest shutdown, queue connections closed) and waits for the exit. */
   async stop(): Promise<void> {
-    if (!this.alive) return;
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = true;
-      this.child.kill('SIGKILL');
-    }, 10_000);
-    await this.request('close').catch(() => undefined);
-    await this.exited;
-    clearTimeout(timer);
     // A shutdown that hangs (a connection nobody closes) is a bug, not a detail.
-    if (killed) throw new Error(`${this.label} did not exit within 10 s of app.close()`);
+    if (!(await this.driver.stop({ op: 'close', args: [] }))) {
+      throw new Error(`${this.label} did not exit within 10 s of app.close()`);
+    }
   }
 }
 
@@ -175,37 +64,15 @@ const nodes = new Set<QueueNode>();
 
 /** Starts one process with these module options; resolves once it listens (or rejects with its start-up error). */
 export async function startNode(label: string, options: SocketIOModuleOptions): Promise<QueueNode> {
-  const entry = await buildQueueApp();
+  const entry = await buildFixture('test/support/queue-app.ts');
   const config: QueueAppConfig = { label, options };
-  const child = fork(entry, [], {
+  const driver = ChildProcessDriver.fork(label, entry, {
     cwd: root,
     env: { ...process.env, QUEUE_APP_CONFIG: JSON.stringify(config) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const node = new QueueNode(label, child);
+  const node = new QueueNode(label, driver);
   nodes.add(node);
-  await new Promise<void>((resolve, reject) => {
-    const onMessage = (m: QueueAppMessage) => {
-      if (m.type === 'ready') {
-        node.url = m.url ?? '';
-        done();
-        resolve();
-      } else if (m.type === 'fatal') {
-        done();
-        reject(new Error(m.message));
-      }
-    };
-    const onExit = (code: number | null) => {
-      done();
-      reject(new Error(`${label} exited with ${code} before it was ready`));
-    };
-    const done = () => {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
+  await node.ready();
   return node;
 }
 
@@ -228,62 +95,6 @@ export async function waitForServers(
     if (Date.now() > deadline)
       throw new Error(`servers see ${counts.join(', ')} peers, not ${count}`);
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** A free TCP port on the loopback interface. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A redis-server of the test's own, on its own port, that can be stopped and started again. */
-export class OwnRedis {
-  private process?: ChildProcess;
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    this.process = child;
-    await new Promise<void>((resolve, reject) => {
-      let seen = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        seen += chunk.toString();
-        if (seen.includes('Ready to accept connections')) resolve();
-      });
-      child.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          err.code === 'ENOENT'
-            ? new Error(
-                'redis-server is not installed: this test starts a Redis of its own (apt-get install redis-server)',
-              )
-            : err,
-        ),
-      );
-      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${seen}`)));
-    });
-    child.stdout!.resume();
-  }
-
-  async stop(): Promise<void> {
-    const child = this.process;
-    this.process = undefined;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
   }
 }
 

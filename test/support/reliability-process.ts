@@ -1,7 +1,7 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SocketIOModuleOptions } from 'nest-socketio';
-import { buildQueueApp } from './queue-cluster.js';
+import { ChildProcessDriver, type ChildExit } from './child-process.js';
+import { buildFixture } from './build-fixture.js';
 import type { ReliabilityAppMessage } from './reliability-app.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -13,34 +13,24 @@ export class AppProcess {
   url = '';
   /** What was still open once Nest had shut down (sent just before the process ends). */
   resources?: string[];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-  private nextId = 0;
-  private readonly pending = new Map<number, (m: ReliabilityAppMessage) => void>();
+  readonly exited: Promise<ChildExit>;
 
-  constructor(readonly child: ChildProcess) {
-    child.on('message', (m: ReliabilityAppMessage) => {
+  constructor(private readonly driver: ChildProcessDriver) {
+    driver.onMessage((raw) => {
+      const m = raw as unknown as ReliabilityAppMessage;
       if (m.type === 'log') this.logs.push(m.message);
       else if (m.type === 'problem') this.problems.push(m.message);
       else if (m.type === 'closed') this.resources = m.resources;
-      else if (m.type === 'reply') this.pending.get(m.id)?.(m);
     });
-    this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-    );
+    this.exited = driver.exited;
   }
 
-  request<T = unknown>(op: string, ...args: unknown[]): Promise<T> {
-    const id = ++this.nextId;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to ${op}()`)), 10_000);
-      this.pending.set(id, (m) => {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        if (m.type === 'reply' && m.error) reject(new Error(m.error));
-        else resolve((m as { result?: T }).result as T);
-      });
-      this.child.send({ id, op, args });
-    });
+  get child() {
+    return this.driver.child;
+  }
+
+  async request<T = unknown>(op: string, ...args: unknown[]): Promise<T> {
+    return (await this.driver.request({ op, args }, 10_000)).result as T;
   }
 
   /** Waits until a log line appears. */
@@ -53,7 +43,7 @@ export class AppProcess {
   }
 
   get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.driver.alive;
   }
 }
 
@@ -61,25 +51,18 @@ const started = new Set<AppProcess>();
 
 /** Compiles (once) and forks reliability-app.ts with these module options; resolves once it listens. */
 export async function startAppProcess(options: SocketIOModuleOptions): Promise<AppProcess> {
-  const entry = await buildQueueApp('test/support/reliability-app.ts');
-  const child = fork(entry, [], {
+  const entry = await buildFixture('test/support/reliability-app.ts');
+  const driver = ChildProcessDriver.fork('app', entry, {
     cwd: root,
     env: { ...process.env, RELIABILITY_APP_CONFIG: JSON.stringify({ options }) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const app = new AppProcess(child);
+  const app = new AppProcess(driver);
   started.add(app);
-  await new Promise<void>((resolve, reject) => {
-    child.on('message', (m: ReliabilityAppMessage) => {
-      if (m.type === 'ready') {
-        app.url = m.url;
-        resolve();
-      } else if (m.type === 'fatal') reject(new Error(m.message));
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`the app exited with ${code} before it was ready`)),
-    );
-  });
+  const ready = await driver.waitFor(
+    (m) => m.type === 'ready',
+    (m) => (m.type === 'fatal' ? String(m.message) : undefined),
+  );
+  app.url = ready.url as string;
   return app;
 }
 

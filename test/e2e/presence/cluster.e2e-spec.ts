@@ -6,15 +6,13 @@ import type { Socket as ClientSocket } from 'socket.io-client';
 import type { MessageQueueOptions, PresenceState } from 'nest-socketio';
 import { closeClients, connect } from '../../support/app.js';
 import {
-  POSTGRES_URL,
-  REDIS_URL,
-  removeBuilds,
-  requireService,
   startNode,
   stopNodes,
   waitForServers,
   type QueueNode,
 } from '../../support/queue-cluster.js';
+import { POSTGRES_URL, REDIS_URL, requireService } from '../../support/services.js';
+import { removeBuilds } from '../../support/build-fixture.js';
 import { PresenceView, summary } from '../../support/presence.js';
 
 const PRESENCE = { heartbeatInterval: 250, timeout: 2500 };

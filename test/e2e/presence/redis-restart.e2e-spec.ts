@@ -3,14 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PresenceState } from 'nest-socketio';
 import { closeClients, connect } from '../../support/app.js';
-import {
-  freePort,
-  OwnRedis,
-  removeBuilds,
-  startNode,
-  stopNodes,
-  type QueueNode,
-} from '../../support/queue-cluster.js';
+import { startNode, stopNodes, type QueueNode } from '../../support/queue-cluster.js';
+import { freePort, OwnRedis } from '../../support/services.js';
+import { removeBuilds } from '../../support/build-fixture.js';
 import { PresenceView, summary } from '../../support/presence.js';
 
 const PRESENCE = { heartbeatInterval: 250, timeout: 2000 };

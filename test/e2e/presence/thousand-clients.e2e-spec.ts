@@ -5,14 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PresenceState } from 'nest-socketio';
 import { closeClients, connect } from '../../support/app.js';
 import {
-  REDIS_URL,
-  removeBuilds,
-  requireService,
   startNode,
   stopNodes,
   waitForServers,
   type QueueNode,
 } from '../../support/queue-cluster.js';
+import { REDIS_URL, requireService } from '../../support/services.js';
+import { removeBuilds } from '../../support/build-fixture.js';
 import { PresenceView } from '../../support/presence.js';
 
 const CLIENTS = 1000;

@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SocketIOModule, SocketService, type SocketIOModuleOptions } from 'nest-socketio';
 import { connect, closeClients, next, startApp } from '../../support/app.js';
-import { POSTGRES_URL, REDIS_URL, requireService } from '../../support/queue-cluster.js';
+import { POSTGRES_URL, REDIS_URL, requireService } from '../../support/services.js';
 
 /** Open TCP sockets of this process (the queue's connections among them). */
 const tcpSockets = () =>

@@ -3,16 +3,15 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { closeClients, connect, next } from '../../support/app.js';
+import { removeBuilds } from '../../support/build-fixture.js';
 import {
   deliveredEventually,
-  POSTGRES_URL,
-  removeBuilds,
-  requireService,
   startNode,
   stopNodes,
   waitForServers,
   type QueueNode,
 } from '../../support/queue-cluster.js';
+import { POSTGRES_URL, requireService } from '../../support/services.js';
 
 // PostgreSQL drops every connection of two running processes (as a failover or a restart does):
 // nothing crashes, local clients stay served, and delivery between the processes resumes.

@@ -2,16 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { closeClients, collect, connect, next } from '../../support/app.js';
+import { removeBuilds } from '../../support/build-fixture.js';
 import {
   barrier,
-  POSTGRES_URL,
-  removeBuilds,
-  requireService,
   startNode,
   stopNodes,
   waitForServers,
   type QueueNode,
 } from '../../support/queue-cluster.js';
+import { POSTGRES_URL, requireService } from '../../support/services.js';
 
 // Two application processes and a worker on the real PostgreSQL (LISTEN/NOTIFY).
 describe('message queue on PostgreSQL: two processes and a worker', () => {

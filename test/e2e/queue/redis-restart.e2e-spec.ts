@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { closeClients, connect, next } from '../../support/app.js';
+import { removeBuilds } from '../../support/build-fixture.js';
 import {
   deliveredEventually,
-  OwnRedis,
-  freePort,
-  removeBuilds,
   startNode,
   stopNodes,
   waitForServers,
   type QueueNode,
 } from '../../support/queue-cluster.js';
+import { OwnRedis, freePort } from '../../support/services.js';
 
 /** Polls a condition (a log line, a delivery) until it holds. */
 async function eventually<T>(

@@ -4,14 +4,9 @@ import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SocketIOModule, SocketService, type MessageQueueOptions } from 'nest-socketio';
 import { closeClients, connect, next, startApp } from '../../support/app.js';
-import {
-  REDIS_URL,
-  removeBuilds,
-  requireService,
-  startNode,
-  stopNodes,
-  waitForServers,
-} from '../../support/queue-cluster.js';
+import { removeBuilds } from '../../support/build-fixture.js';
+import { startNode, stopNodes, waitForServers } from '../../support/queue-cluster.js';
+import { REDIS_URL, requireService } from '../../support/services.js';
 
 beforeAll(() => requireService('Redis', 6379));
 afterAll(async () => {

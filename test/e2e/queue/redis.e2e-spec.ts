@@ -2,15 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { closeClients, collect, connect, next } from '../../support/app.js';
-import {
-  barrier,
-  REDIS_URL,
-  removeBuilds,
-  requireService,
-  startNode,
-  stopNodes,
-  type QueueNode,
-} from '../../support/queue-cluster.js';
+import { removeBuilds } from '../../support/build-fixture.js';
+import { barrier, startNode, stopNodes, type QueueNode } from '../../support/queue-cluster.js';
+import { REDIS_URL, requireService } from '../../support/services.js';
 
 // Three application processes on the real Redis, clients spread over them: every SocketService
 // operation made on one process is checked from the clients connected to the others.

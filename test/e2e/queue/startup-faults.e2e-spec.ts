@@ -1,7 +1,7 @@
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import { SocketIOModule, type SocketIOModuleOptions } from 'nest-socketio';
-import { freePort } from '../../support/queue-cluster.js';
+import { freePort } from '../../support/services.js';
 
 /** Starts an app with these options and returns its start-up error message. */
 async function startupError(options: SocketIOModuleOptions): Promise<string> {
@@ -66,7 +66,7 @@ describe('message queue: unreachable at start-up', () => {
 
   it('emitterOnly with only a custom adapter says it needs a message queue', async () => {
     expect(await startupError({ emitterOnly: true, adapter: () => undefined })).toBe(
-      'SocketIOModule: emitterOnly: true needs a messageQueue (a Redis or Postgres URL); the adapter option alone cannot emit without a server',
+      'SocketIOModule option "emitterOnly" needs a messageQueue (a Redis or Postgres URL) to emit through; the adapter option alone cannot emit without a server',
     );
   });
 });

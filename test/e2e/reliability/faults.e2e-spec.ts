@@ -4,13 +4,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { INestApplication } from '@nestjs/common';
 import { SocketIOModule, SocketService } from 'nest-socketio';
 import { closeClients, connect, next, startApp } from '../../support/app.js';
-import {
-  REDIS_URL,
-  removeBuilds,
-  requireService,
-  startNode,
-  stopNodes,
-} from '../../support/queue-cluster.js';
+import { removeBuilds } from '../../support/build-fixture.js';
+import { startNode, stopNodes } from '../../support/queue-cluster.js';
+import { REDIS_URL, requireService } from '../../support/services.js';
 import { ReliabilityGateway } from '../../support/reliability-fixtures.js';
 import { RoundRobinProxy } from '../../support/reliability-proxy.js';
 

@@ -2,7 +2,8 @@ import { createClient } from 'redis';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, closeClients, connect } from '../../support/app.js';
-import { freePort, OwnRedis, removeBuilds } from '../../support/queue-cluster.js';
+import { removeBuilds } from '../../support/build-fixture.js';
+import { freePort, OwnRedis } from '../../support/services.js';
 import { killAppProcesses, startAppProcess } from '../../support/reliability-process.js';
 
 const CLIENTS = 1000;

@@ -1,0 +1,164 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AbstractWsAdapter, type MessageMappingProperties } from '@nestjs/websockets';
+import type { Observable } from 'rxjs';
+import { Server, type Namespace, type Socket } from 'socket.io';
+import { SocketCallFrame, SocketContextStorage } from '../context/socket-context.storage.js';
+import { setErrorResponder } from '../errors/socket-exception.filter.js';
+import { SocketErrors } from '../errors/socket-errors.js';
+import { ConnectionAdmission } from '../guards/connection-admission.js';
+import { RateLimit } from '../guards/rate-limit.js';
+import { SocketServers } from '../outbound/socket-servers.js';
+import { SocketIOConfig } from '../socket-io.config.js';
+import { DirectHandlers } from './direct-handlers.js';
+import { EventDispatcher } from './event-dispatcher.js';
+import { GatewayRegistry } from './gateway-registry.js';
+
+/** How long a shutdown waits for handlers in flight before it disconnects their clients. */
+const SHUTDOWN_GRACE = 3000;
+
+/**
+ * The gateway adapter, inbound only: it has `SocketServers` create each gateway's server,
+ * admits clients (guards, `handleConnection`) before they are accepted, and hands their events
+ * to the dispatcher. Everything that goes out (emits, rooms, shutdown) is `SocketServers`' job.
+ * One per application.
+ */
+@Injectable()
+export class SocketIOAdapter extends AbstractWsAdapter {
+  private readonly prepared = new WeakSet<Namespace>();
+  private readonly handledEvents = new WeakMap<Namespace, Set<string>>();
+  /** Undefined unless the `rateLimit` option is set. */
+  private readonly rateLimit?: RateLimit;
+
+  constructor(
+    @Inject(SocketIOConfig) private readonly config: SocketIOConfig,
+    @Inject(SocketServers) private readonly servers: SocketServers,
+    @Inject(GatewayRegistry) private readonly gateways: GatewayRegistry,
+    @Inject(SocketErrors) private readonly errors: SocketErrors,
+    @Inject(ConnectionAdmission) private readonly admission: ConnectionAdmission,
+    @Inject(EventDispatcher) private readonly dispatcher: EventDispatcher,
+    @Inject(DirectHandlers) private readonly direct: DirectHandlers,
+    @Inject(SocketContextStorage) private readonly storage: SocketContextStorage,
+  ) {
+    super();
+    const { rateLimit } = config.options;
+    if (rateLimit) this.rateLimit = new RateLimit(rateLimit, errors);
+    servers.onClose(() => dispatcher.handlersDone(SHUTDOWN_GRACE));
+  }
+
+  /** The Socket.IO path of the module's server. */
+  get path(): string {
+    return this.config.path;
+  }
+
+  /** Creates the main server when no gateway did (so `SocketService` always works). */
+  ensureServer(): void {
+    if (this.config.options.emitterOnly || this.servers.server || this.servers.closing) return;
+    this.create(0, {});
+  }
+
+  /**
+   * The server of a gateway. For a gateway with a namespace Nest keeps the namespace as its
+   * "server" (as with its own IoAdapter), and hands it back to `bindClientConnect` and `close`.
+   */
+  override create(port: number, options: Record<string, unknown> = {}): Server {
+    const { namespace, server, ...gatewayOptions } = options;
+    const path = (gatewayOptions.path as string | undefined) ?? this.config.path;
+    const root = (server as Server | undefined) ?? this.servers.open(port, gatewayOptions);
+    if (!this.prepared.has(root.of('/'))) {
+      setErrorResponder(root, this.errors);
+      this.prepare(root.of('/'), port, path, '/');
+    }
+    if (!namespace) return root;
+    return this.prepare(root.of(namespace as string), port, path, namespace) as unknown as Server;
+  }
+
+  override bindClientConnect(nsp: Namespace, callback: (socket: Socket) => void): void {
+    // Nest has read the gateways' connection hooks by now (see GatewayRegistry).
+    if (!this.config.options.alwaysConnect) {
+      nsp.on('connection', (socket: Socket) =>
+        this.storage.run(new SocketCallFrame(socket), () => callback(socket)),
+      );
+      return;
+    }
+    nsp.on('connection', (socket: Socket) => {
+      // Before Nest binds the handlers: events that arrive early wait for the decision.
+      this.admission.afterAccept(socket, this.gateways.of(socket.nsp), (s) =>
+        this.servers.silence(s),
+      );
+      this.storage.run(new SocketCallFrame(socket), () => callback(socket));
+    });
+  }
+
+  override bindClientDisconnect(socket: Socket, callback: (reason: string) => void): void {
+    // socket.io empties the rooms before 'disconnect'; handleDisconnect still sees them (as Flask).
+    socket.once('disconnecting', () => {
+      const frame = new SocketCallFrame(socket);
+      frame.roomsAtDisconnect = [...socket.rooms];
+      socket.once('disconnect', (reason) => {
+        if (this.servers.isSilenced(socket)) return;
+        this.storage.run(frame, () => callback(reason));
+      });
+    });
+  }
+
+  override bindMessageHandlers(
+    socket: Socket,
+    handlers: (MessageMappingProperties & { isAckHandledManually?: boolean })[],
+    _transform: (data: unknown) => Observable<unknown>,
+  ): void {
+    const handled = this.handledSet(socket.nsp);
+    const admitting = this.admission.decision(socket);
+    const dispatcher = this.dispatcher;
+    const gateways = this.gateways.of(socket.nsp);
+    for (const { message, callback, isAckHandledManually } of handlers) {
+      const manual = isAckHandledManually === true;
+      const direct = this.direct.get(gateways, message);
+      // With a direct handler, Nest's bound callback is not kept: one object less per connection.
+      const nest = direct ? undefined : callback;
+      const dispatch = (event: string, args: unknown[]) => {
+        if (!admitting) return dispatcher.dispatch(socket, event, nest, direct, args, manual);
+        void admitting.then(
+          (ok) => ok && dispatcher.dispatch(socket, event, nest, direct, args, manual),
+        );
+      };
+      if (message === '*') {
+        socket.onAny((event: string, ...args: unknown[]) => {
+          if (!handled.has(event)) dispatch(event, args);
+        });
+        continue;
+      }
+      handled.add(message);
+      socket.on(message, (...args: unknown[]) => dispatch(message, args));
+    }
+  }
+
+  override async close(server: Server | Namespace): Promise<void> {
+    if (server instanceof Server) await this.servers.close(server);
+  }
+
+  override async dispose(): Promise<void> {
+    await this.servers.dispose();
+  }
+
+  private prepare(nsp: Namespace, port: number, path: string, namespace: unknown): Namespace {
+    if (this.prepared.has(nsp)) return nsp;
+    this.prepared.add(nsp);
+    const gateways = this.gateways.find(port, path, namespace);
+    this.gateways.serve(nsp, gateways);
+    this.rateLimit?.install(nsp);
+    if (!this.config.options.alwaysConnect) {
+      nsp.use((socket, next) => {
+        // Children of a dynamic namespace share their parent's gateways.
+        if (socket.nsp !== nsp) this.gateways.serve(socket.nsp, gateways);
+        this.admission.beforeAccept(socket, gateways, next);
+      });
+    }
+    return nsp;
+  }
+
+  private handledSet(nsp: Namespace): Set<string> {
+    let set = this.handledEvents.get(nsp);
+    if (!set) this.handledEvents.set(nsp, (set = new Set()));
+    return set;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Every private detail of Nest this package relies on, in one place. Nest keeps these keys in
+ * `@nestjs/*\/internal`, which is not public API and which the package does not import (its exports
+ * map may close it); test/unit/internals/nest.internals.spec.ts compares each copy with the
+ * installed Nest and fails when one no longer matches.
+ *
+ * Checked on @nestjs/common 12.5.1, @nestjs/core 12.5.1 and @nestjs/websockets 12.1.1 (and on
+ * 11.2.10, which has the same keys).
+ */
+export const NEST_CHECKED_VERSIONS = {
+  '@nestjs/common': '12.5.1',
+  '@nestjs/core': '12.5.1',
+  '@nestjs/websockets': '12.1.1',
+} as const;
+
+// @nestjs/websockets/internal: what @WebSocketGateway() and @SubscribeMessage() write.
+/** On a gateway class: it is a gateway. */
+export const GATEWAY_METADATA = 'websockets:is_gateway';
+/** On a gateway class: the options of `@WebSocketGateway(port?, options)`. */
+export const GATEWAY_OPTIONS = 'websockets:gateway_options';
+/** On a gateway class: its port (0: the application's HTTP server). */
+export const PORT_METADATA = 'port';
+/** On a handler method: it handles a message. */
+export const MESSAGE_MAPPING_METADATA = 'websockets:message_mapping';
+/** On a handler method: the message it handles. */
+export const MESSAGE_METADATA = 'message';
+
+// @nestjs/common/internal: enhancers and parameter decorators.
+/** On a class (with the method's name as property key): the handler's parameter decorators. */
+export const ROUTE_ARGS_METADATA = '__routeArguments__';
+/** Part of a parameter key made by `createParamDecorator()`. */
+export const CUSTOM_ROUTE_ARGS_METADATA = '__customRouteArgs__';
+export const GUARDS_METADATA = '__guards__';
+export const INTERCEPTORS_METADATA = '__interceptors__';
+export const PIPES_METADATA = '__pipes__';
+export const EXCEPTION_FILTERS_METADATA = '__exceptionFilters__';
+
+/** Metadata dependency injection writes on a class; it does not change how a handler is called. */
+export const INJECTION_METADATA_KEYS = [
+  'design:paramtypes',
+  'self:paramtypes',
+  'optional:paramtypes',
+  'self:properties_metadata',
+  'optional:properties_metadata',
+  'scope:options',
+  '__injectable__',
+] as const;
+
+/** TypeScript's own metadata on a method (`emitDecoratorMetadata`). */
+export const DESIGN_METADATA_KEYS = [
+  'design:type',
+  'design:paramtypes',
+  'design:returntype',
+] as const;
+
+/** `WsParamtype` of @nestjs/websockets: the parameter decorators a gateway handler can use. */
+export const WsParamtype = {
+  /** `@ConnectedSocket()` */
+  SOCKET: 0,
+  /** `@MessageBody()` */
+  PAYLOAD: 3,
+  /** `@Ack()` */
+  ACK: 13,
+} as const;

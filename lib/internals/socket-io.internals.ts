@@ -1,0 +1,57 @@
+import type { Namespace, Server, Socket } from 'socket.io';
+
+/**
+ * Every private or undocumented detail of socket.io this package relies on, in one place;
+ * test/unit/internals/socket-io.internals.spec.ts checks each against the installed socket.io.
+ *
+ * Checked on socket.io 4.8.3 (engine.io 6.6.12).
+ */
+export const SOCKET_IO_CHECKED_VERSION = '4.8.3';
+
+/** An existing namespace of a server; `server.of(name)` would create it (and open it to clients). */
+export function existingNamespace(server: Server, name: string): Namespace | undefined {
+  return server._nsps.get(name);
+}
+
+/** Refuses every new connection from now on: engine.io reads `allowRequest` on each request. */
+export function refuseNewClients(server: Server, reason: string): void {
+  if (!server.engine) return;
+  server.engine.opts.allowRequest = (_req, callback) => callback(reason, false);
+}
+
+/**
+ * socket.io's own `Server.close()` (disconnect every client, close each namespace's adapter, close
+ * the engine), except that an HTTP server shared with the application stays open: Nest closes it.
+ * `close()` closes `httpServer` only when it has one.
+ */
+export async function closeServer(server: Server, sharedHttpServer: unknown): Promise<void> {
+  if (!server.httpServer || server.httpServer !== sharedHttpServer) return server.close();
+  const shared = server.httpServer;
+  (server as { httpServer: unknown }).httpServer = undefined;
+  try {
+    await server.close();
+  } finally {
+    server.httpServer = shared;
+  }
+}
+
+/**
+ * Holds the packets written to one socket (`Socket.prototype.packet`, private, which every emit
+ * to the socket goes through) until `release()` sends them or `drop()` discards them.
+ */
+export function holdPackets(socket: Socket): { release(): void; drop(): void } {
+  const target = socket as unknown as { packet(...args: unknown[]): void };
+  const held: unknown[][] = [];
+  // An own property shadows Socket.prototype.packet; deleting it restores the original.
+  target.packet = (...args: unknown[]) => void held.push(args);
+  const restore = () => delete (target as { packet?: unknown }).packet;
+  return {
+    release() {
+      restore();
+      for (const args of held) target.packet(...args);
+    },
+    drop() {
+      restore();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { MessageQueueOptions } from '../interfaces/socket-io-module-options.interface.js';
+import type { MessageQueueKind } from './message-queue.interface.js';
+import { createPostgresQueue } from './postgres-queue.js';
+import { createRedisQueue } from './redis-queue.js';
+
+/**
+ * Every kind of message queue the `messageQueue` option knows. A new kind is one entry here
+ * (its URL schemes, its `type`, and a `connect` that returns a `MessageQueue`); the option's
+ * validation and the start-up messages follow from this list.
+ */
+export const MESSAGE_QUEUE_KINDS: readonly MessageQueueKind[] = [
+  redis('redis', ['redis', 'rediss']),
+  redis('redis-sharded', []),
+  redis('redis-streams', []),
+  {
+    type: 'postgres',
+    schemes: ['postgres', 'postgresql'],
+    service: 'PostgreSQL',
+    defaultPort: 5432,
+    connect: createPostgresQueue,
+  },
+];
+
+function redis(type: string, schemes: string[]): MessageQueueKind {
+  return { type, schemes, service: 'Redis', defaultPort: 6379, connect: createRedisQueue };
+}
+
+/** The kind a `messageQueue` option selects: by `type`, or by the scheme of its URL. */
+export function messageQueueKind(
+  option: string | MessageQueueOptions,
+): MessageQueueKind | undefined {
+  if (typeof option !== 'string') return MESSAGE_QUEUE_KINDS.find((k) => k.type === option.type);
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(option)?.[1]?.toLowerCase();
+  return MESSAGE_QUEUE_KINDS.find((k) => scheme !== undefined && k.schemes.includes(scheme));
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidSocketIOOptionError } from 'nest-socketio';
+import { validateSocketIOOptions } from '../../../lib/socket-io.options.js';
+
+class AllowAll {
+  canActivate() {
+    return true;
+  }
+}
+
+describe('validateSocketIOOptions', () => {
+  it('accepts no options and every option with a right value', () => {
+    expect(validateSocketIOOptions(undefined)).toEqual({});
+    expect(validateSocketIOOptions(null)).toEqual({});
+    const options = {
+      path: '/rt',
+      cors: ['http://a.example', /\.b\.example$/],
+      transports: ['websocket', 'polling'],
+      pingInterval: 1000,
+      pingTimeout: 500,
+      maxHttpBufferSize: 1e5,
+      cookie: { name: 'io', httpOnly: true },
+      parser: 'msgpack',
+      connectionStateRecovery: { maxDisconnectionDuration: 1000 },
+      serverOptions: { connectTimeout: 1000 },
+      alwaysConnect: true,
+      manageSession: false,
+      session: () => undefined,
+      connectionGuards: [AllowAll, { canActivate: () => true }],
+      messageQueue: 'redis://127.0.0.1:6379',
+      channel: 'chan',
+      emitterOnly: false,
+      defaultErrorHandler: () => undefined,
+      allowUnsafe: false,
+      logger: false,
+    };
+    expect(validateSocketIOOptions(options)).toBe(options);
+  });
+
+  it.each([
+    ['cors', true],
+    ['cors', '*'],
+    ['cors', 'http://a.example'],
+    ['cors', { origin: (_o: string, cb: (e: null, ok: boolean) => void) => cb(null, true) }],
+    ['cookie', true],
+    ['connectionStateRecovery', true],
+    ['parser', 'default'],
+    ['messageQueue', { type: 'postgres', url: 'postgres://localhost/test' }],
+    ['logger', { log() {}, error() {}, warn() {} }],
+  ])('accepts %s: %o', (key, value) => {
+    expect(() => validateSocketIOOptions({ [key]: value })).not.toThrow();
+  });
+
+  it.each([
+    ['path', 'socket.io', "must be a string starting with '/'"],
+    ['cors', 42, "must be '*', true, an origin"],
+    ['cors', [42], 'must list strings or RegExps'],
+    ['transports', [], 'must be a non-empty list'],
+    ['transports', ['carrier-pigeon'], "'polling', 'websocket', 'webtransport'"],
+    ['pingInterval', '25s', 'must be a positive number'],
+    ['pingTimeout', -1, 'must be a positive number'],
+    ['maxHttpBufferSize', Number.NaN, 'must be a positive number'],
+    ['cookie', 'io', 'must be a boolean or cookie options'],
+    ['parser', 'json', "must be 'default' or 'msgpack'"],
+    ['connectionStateRecovery', 'yes', 'must be a boolean or an object'],
+    ['serverOptions', [], 'must be an object'],
+    ['alwaysConnect', 'true', 'must be a boolean'],
+    ['session', {}, 'must be a function'],
+    ['connectionGuards', ['Guard'], 'must be a list of guard classes or instances'],
+    ['messageQueue', 'amqp://x', 'must be a redis://, rediss://, postgres:// or postgresql:// URL'],
+    ['messageQueue', { type: 'kafka', url: 'x' }, "type must be 'redis'"],
+    ['channel', '', 'must be a non-empty string'],
+    ['defaultErrorHandler', 'handler', 'must be a function'],
+    ['logger', 'debug', 'must be a boolean or a LoggerService'],
+  ])('rejects %s: %o, naming it', (key, value, detail) => {
+    let error: unknown;
+    try {
+      validateSocketIOOptions({ [key]: value });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InvalidSocketIOOptionError);
+    const e = error as InvalidSocketIOOptionError;
+    expect(e.option).toBe(key);
+    expect(e.name).toBe('InvalidSocketIOOptionError');
+    expect(e.message).toContain(`SocketIOModule option "${key}" `);
+    expect(e.message).toContain(detail);
+  });
+
+  it('rejects an unknown option and lists the known ones', () => {
+    expect(() => validateSocketIOOptions({ pathh: '/x' })).toThrow(
+      /option "pathh" is unknown\. Known options: path, cors, /,
+    );
+  });
+
+  it('rejects options that are not an object', () => {
+    expect(() => validateSocketIOOptions('fast')).toThrow('must be an object');
+    expect(() => validateSocketIOOptions([])).toThrow('must be an object');
+  });
+
+  it('treats an undefined value as unset', () => {
+    expect(validateSocketIOOptions({ path: undefined })).toEqual({ path: undefined });
+  });
+
+  it('emitterOnly needs a message queue', () => {
+    expect(() => validateSocketIOOptions({ emitterOnly: true })).toThrow(
+      'SocketIOModule option "emitterOnly" needs a messageQueue',
+    );
+    expect(() =>
+      validateSocketIOOptions({ emitterOnly: true, messageQueue: 'redis://127.0.0.1' }),
+    ).not.toThrow();
+  });
+});
