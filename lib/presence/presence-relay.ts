@@ -1,4 +1,5 @@
 import type { Namespace, Socket } from 'socket.io';
+import { existingNamespace } from '../internals/socket-io.internals.js';
 
 /** A `track`, `update` or `untrack` for a client that another process may serve. */
 export interface PresenceOperation {
@@ -26,7 +27,9 @@ export class PresenceRelay {
   ) {
     this.listener = (operation, ack) => {
       if (typeof ack !== 'function') return;
-      const socket = nsp.server._nsps.get(operation?.namespace)?.sockets.get(operation?.sid);
+      const socket = existingNamespace(nsp.server, operation?.namespace)?.sockets.get(
+        operation?.sid,
+      );
       if (!socket?.connected) return ack(false);
       perform(operation, socket).then(
         () => ack(true),

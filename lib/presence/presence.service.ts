@@ -10,6 +10,7 @@ import { SocketIOConfig } from '../socket-io.config.js';
 import { SocketServers } from '../outbound/socket-servers.js';
 import { SocketContextStorage } from '../context/socket-context.storage.js';
 import { UnknownClientError } from '../errors/unknown-client.error.js';
+import { namespacesOf } from '../internals/socket-io.internals.js';
 import type { SidOptions } from '../interfaces/socket-service.interface.js';
 import { PresenceCluster } from './presence-cluster.js';
 import { resolvePresenceOptions, type ResolvedPresenceOptions } from './presence-options.js';
@@ -259,7 +260,8 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private namespaces(): Iterable<Namespace> {
-    return this.servers.server?._nsps.values() ?? [];
+    const server = this.servers.server;
+    return server ? namespacesOf(server) : [];
   }
 
   private remember(socket: Socket, topic: string, key: string): void {
