@@ -46,6 +46,18 @@ const keys = (c: PresenceCluster, topic = 't') => Object.keys(c.list(topic)).toS
 /** Flushes and returns the diff of topic `t` (empty when nothing changed). */
 const diffOf = (c: PresenceCluster): PresenceDiff | undefined => c.flush().get('t');
 
+/** Two processes; b has replicated a's presence k1/s1 (and delivered its diff). */
+function synced() {
+  const bus = new Bus();
+  const a = bus.join();
+  const b = bus.join();
+  a.put('t', 'k1', meta('s1'));
+  a.flush();
+  bus.deliver();
+  b.flush();
+  return { bus, a, b };
+}
+
 describe('PresenceCluster', () => {
   it('replicates deltas in order and reports each change once', () => {
     const bus = new Bus();
@@ -78,13 +90,7 @@ describe('PresenceCluster', () => {
   });
 
   it('reordered deltas are applied in order (a Postgres pool may reorder NOTIFYs)', () => {
-    const bus = new Bus();
-    const a = bus.join();
-    const b = bus.join();
-    a.put('t', 'k1', meta('s1'));
-    a.flush();
-    bus.deliver();
-    b.flush();
+    const { bus, a, b } = synced();
     a.put('t', 'k2', meta('s2'));
     a.flush();
     a.remove('t', 'k1', 's1');
@@ -99,13 +105,7 @@ describe('PresenceCluster', () => {
   });
 
   it('a lost delta is repaired by a state transfer that the next heartbeat triggers', () => {
-    const bus = new Bus();
-    const a = bus.join();
-    const b = bus.join();
-    a.put('t', 'k1', meta('s1'));
-    a.flush();
-    bus.deliver();
-    b.flush();
+    const { bus, a, b } = synced();
     a.put('t', 'k2', meta('s2'));
     a.flush();
     bus.deliver(Date.now(), (m) => m.t !== 'delta'); // lost
@@ -147,13 +147,7 @@ describe('PresenceCluster', () => {
   });
 
   it('a process that comes back (a queue outage) is synced again, its joins reported again', () => {
-    const bus = new Bus();
-    const a = bus.join();
-    const b = bus.join();
-    a.put('t', 'k1', meta('s1'));
-    a.flush();
-    bus.deliver();
-    b.flush();
+    const { bus, a, b } = synced();
     b.tick(Date.now() + OPTIONS.timeout + 1); // silence: dropped
     expect(diffOf(b)?.leaves).toEqual({ k1: { metas: [meta('s1')] } });
     a.tick(); // its heartbeat comes through again
@@ -164,13 +158,7 @@ describe('PresenceCluster', () => {
   });
 
   it('bye drops the leaving process at once', () => {
-    const bus = new Bus();
-    const a = bus.join();
-    const b = bus.join();
-    a.put('t', 'k1', meta('s1'));
-    a.flush();
-    bus.deliver();
-    b.flush();
+    const { bus, a, b } = synced();
     a.leave();
     bus.deliver();
     expect(keys(b)).toEqual([]);
