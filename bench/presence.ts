@@ -70,21 +70,36 @@ const heap = async () => (await ask<{ heapUsed: number }>({ cmd: 'heap' })).heap
 // Connected before the load starts: a busy event loop later would time the connection out.
 const sub = createClient({ url: REDIS_URL });
 await sub.connect();
-let heard = { messages: 0, bytes: 0 };
+let heard = { messages: 0, bytes: 0, other: 0 };
 await sub.pSubscribe(`${channel}-request#*`, (message: string) => {
   if (!message.includes('nest-socketio:presence')) return;
+  // Heartbeats only: a client dropped by the loaded machine would add its leave delta.
+  if (!message.includes('"t":"hb"')) {
+    heard.other++;
+    return;
+  }
   heard.messages++;
   heard.bytes += Buffer.byteLength(message);
 });
 
 /** Presence messages and bytes one idle process publishes per second, heard on the Redis channel. */
-async function presenceTraffic(): Promise<{ messagesPerSec: number; bytesPerSec: number }> {
-  // Let the deliveries of the last change go out first: only heartbeats remain.
-  await new Promise((r) => setTimeout(r, 1000));
-  heard = { messages: 0, bytes: 0 };
+async function presenceTraffic(): Promise<{
+  heartbeatsPerSec: number;
+  heartbeatBytesPerSec: number;
+  otherPresenceMessages: number;
+  connected: number;
+}> {
+  // Let the deliveries of the last change go out first.
+  await new Promise((r) => setTimeout(r, 2000));
+  heard = { messages: 0, bytes: 0, other: 0 };
   await new Promise((r) => setTimeout(r, HEARTBEAT_WINDOW_MS));
   const s = HEARTBEAT_WINDOW_MS / 1000;
-  return { messagesPerSec: heard.messages / s, bytesPerSec: heard.bytes / s };
+  return {
+    heartbeatsPerSec: heard.messages / s,
+    heartbeatBytesPerSec: heard.bytes / s,
+    otherPresenceMessages: heard.other,
+    connected: clients.filter((c) => c.connected).length,
+  };
 }
 
 console.log(
