@@ -12,6 +12,7 @@ import { SocketContextStorage } from '../context/socket-context.storage.js';
 import { UnknownClientError } from '../errors/unknown-client.error.js';
 import { namespacesOf } from '../internals/socket-io.internals.js';
 import type { SidOptions } from '../interfaces/socket-service.interface.js';
+import { TrackedClients } from './presence-clients.js';
 import { PresenceCluster } from './presence-cluster.js';
 import { resolvePresenceOptions, type ResolvedPresenceOptions } from './presence-options.js';
 import type { PresenceTransport } from './presence-protocol.js';
@@ -39,14 +40,10 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   private worker?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private stopped = false;
-  /** topic/key pairs (flat) tracked per sid, for disconnects and `untrack(topic)`. */
-  private readonly tracked = new Map<string, string[]>();
-  /** Disconnected clients whose presences wait one heartbeat interval for them to come back. */
-  private readonly departures = new Map<string, NodeJS.Timeout>();
+  private readonly clients: TrackedClients;
   /** Clients tracked since the last delivery: they get the state instead of the diff. */
   private newcomers = new Map<string, Socket[]>();
   private pending?: Promise<void>;
-  private readonly onDisconnect: (this: Socket) => void;
 
   constructor(
     @Inject(SocketServers) private readonly servers: SocketServers,
@@ -55,13 +52,10 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   ) {
     this.settings = resolvePresenceOptions(config.options.presence);
     this.cluster = new PresenceCluster(this.settings, undefined);
-    // One function for every socket (socket.io calls it with the socket as `this`): no closure
-    // per tracked client.
-    // oxlint-disable-next-line typescript/no-this-alias
-    const service = this;
-    this.onDisconnect = function (this: Socket) {
-      service.disconnected(this.id);
-    };
+    this.clients = new TrackedClients(this.settings.heartbeatInterval, (sid, pairs) => {
+      for (let i = 0; i < pairs.length; i += 2) this.cluster.remove(pairs[i], pairs[i + 1], sid);
+      void this.deliver();
+    });
   }
 
   /**
@@ -81,12 +75,12 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     const sid = socket.id;
     // A client that comes back under its key replaces its departing presence in the same diff.
     for (const old of this.cluster.own.metas(topic, key).slice()) {
-      if (old.sid !== sid && this.departures.has(old.sid)) this.removeOwn(old.sid, topic, key);
+      if (old.sid !== sid && this.clients.isDeparting(old.sid)) this.removeOwn(old.sid, topic, key);
     }
     const previous = this.cluster.own.get(topic, key, sid);
     const onlineAt = previous?.onlineAt ?? Date.now();
     this.cluster.put(topic, key, { ...meta, sid, onlineAt });
-    if (!previous) this.remember(socket, topic, key);
+    if (!previous) this.clients.add(socket, topic, key);
     await socket.join(topic);
     const list = this.newcomers.get(topic);
     if (list) list.push(socket);
@@ -125,10 +119,10 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     check(topic, key ?? '-', {});
     const sid = options.sid ?? this.storage.current?.socket.id;
     if (!sid) throw new Error(noClient('untrack'));
-    if (!this.tracked.has(sid) && !this.localSocket(options)) {
+    if (!this.clients.has(sid) && !this.localSocket(options)) {
       return this.forward({ op: 'untrack', topic, key }, options);
     }
-    const pairs = this.tracked.get(sid) ?? [];
+    const pairs = this.clients.of(sid);
     for (let i = pairs.length - 2; i >= 0; i -= 2) {
       if (pairs[i] === topic && (key === undefined || pairs[i + 1] === key)) {
         this.removeOwn(sid, topic, pairs[i + 1]);
@@ -163,8 +157,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
-    for (const timer of this.departures.values()) clearTimeout(timer);
-    this.departures.clear();
+    this.clients.stop();
     this.relay?.close();
     this.cluster.leave();
     await this.worker?.catch(() => undefined);
@@ -264,40 +257,9 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     return server ? namespacesOf(server) : [];
   }
 
-  private remember(socket: Socket, topic: string, key: string): void {
-    const pairs = this.tracked.get(socket.id);
-    if (pairs) {
-      pairs.push(topic, key);
-      return;
-    }
-    this.tracked.set(socket.id, [topic, key]);
-    socket.on('disconnect', this.onDisconnect);
-  }
-
   private removeOwn(sid: string, topic: string, key: string): void {
     this.cluster.remove(topic, key, sid);
-    const pairs = this.tracked.get(sid);
-    if (!pairs) return;
-    for (let i = 0; i < pairs.length; i += 2) {
-      if (pairs[i] === topic && pairs[i + 1] === key) pairs.splice(i, 2);
-    }
-    if (pairs.length > 0) return;
-    this.tracked.delete(sid);
-    clearTimeout(this.departures.get(sid));
-    this.departures.delete(sid);
-  }
-
-  private disconnected(sid: string): void {
-    if (this.stopped || !this.tracked.has(sid)) return;
-    const timer = setTimeout(() => {
-      this.departures.delete(sid);
-      const pairs = this.tracked.get(sid) ?? [];
-      this.tracked.delete(sid);
-      for (let i = 0; i < pairs.length; i += 2) this.cluster.remove(pairs[i], pairs[i + 1], sid);
-      void this.deliver();
-    }, this.settings.heartbeatInterval);
-    timer.unref();
-    this.departures.set(sid, timer);
+    this.clients.delete(sid, topic, key);
   }
 
   /** The client an operation is for, when this process serves it. */

@@ -4,13 +4,16 @@ import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import {
+  ConnectionRefusedError,
   PresenceService,
   SocketIOModule,
   UnknownClientError,
   type SocketIOModuleOptions,
 } from 'nest-socketio';
 import { createTestClient } from 'nest-socketio/testing';
-import { closeClients, connect, startApp } from '../../support/app.js';
+import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
+import type { Socket } from 'socket.io';
+import { client, closeClients, connect, startApp } from '../../support/app.js';
 import { PresenceGateway } from '../../support/presence-gateway.js';
 import { PresenceView, summary } from '../../support/presence.js';
 
@@ -40,6 +43,17 @@ async function tracked(
   expect(await socket.emitWithAck('presence:track', { topic, key, meta })).toBe('tracked');
   await view.until('its own presence_state', () => view.states === 1);
   return { socket, view };
+}
+
+/** Tracks every client in handleConnection; refuses the ones that ask for it, afterwards. */
+@WebSocketGateway({ namespace: '/lobby' })
+class TrackOnConnect implements OnGatewayConnection {
+  constructor(private readonly presence: PresenceService) {}
+  async handleConnection(client: Socket) {
+    const name = String(client.handshake.query.name);
+    await this.presence.track('hall', name, { name });
+    if (client.handshake.query.refuse) throw new ConnectionRefusedError('not today');
+  }
 }
 
 describe('PresenceService in one process', () => {
@@ -146,6 +160,24 @@ describe('PresenceService in one process', () => {
         leaves: { frank: { metas: [expect.objectContaining({ sid: firstSid })] } },
       },
     ]);
+  });
+
+  it('tracks in handleConnection; a client refused after that leaves again', async () => {
+    const { app, url } = await startApp({
+      imports: [SocketIOModule.forRoot({ logger: false, presence: { heartbeatInterval: 200 } })],
+      providers: [TrackOnConnect],
+    });
+    apps.push(app);
+    const presence = app.get(PresenceService);
+    const first = client(`${url}/lobby`, { query: { name: 'ivy' } });
+    const view = new PresenceView(first);
+    await view.until('the state, once accepted', () => view.states === 1);
+    expect(view.present).toEqual(['ivy']);
+    const refused = connect(`${url}/lobby`, { query: { name: 'jack', refuse: '1' } });
+    await expect(refused).rejects.toThrow('not today');
+    await view.until('jack to come and go', () => view.leaves.size === 1);
+    expect([...view.joins.keys()].some((k) => k.startsWith('jack/'))).toBe(true);
+    expect(Object.keys(await presence.list('hall'))).toEqual(['ivy']);
   });
 
   it('tracks by sid outside a handler, and names an unknown sid', async () => {
