@@ -36,10 +36,10 @@ const commands: Record<string, (c: Command) => unknown> = {
   },
   heap: () => ({ heapUsed: heap() }),
   /**
-   * Tracks every connected client not tracked yet: all at once in one topic (one batch), or one
-   * after the other, each in a topic of its own (each its own delivery).
+   * Tracks every connected client from `from` on: all at once in one topic (one batch), or in a
+   * topic each (`spread`: each gets a small state), or one after the other in a topic each.
    */
-  trackAll: async ({ topic, from, sequential }) => {
+  trackAll: async ({ topic, from, sequential, spread }) => {
     const all = sids().slice(Number(from ?? 0));
     const start = process.cpuUsage();
     const base = Number(from ?? 0);
@@ -50,7 +50,12 @@ const commands: Record<string, (c: Command) => unknown> = {
     } else {
       await Promise.all(
         all.map((sid, i) =>
-          presence.track(String(topic), `user-${base + i}`, { n: base + i }, { sid }),
+          presence.track(
+            spread ? `${String(topic)}-${base + i}` : String(topic),
+            `user-${base + i}`,
+            { n: base + i },
+            { sid },
+          ),
         ),
       );
     }

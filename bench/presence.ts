@@ -137,7 +137,8 @@ const deliveries = ROUNDS * CLIENTS;
 
 const trafficSmall = await presenceTraffic();
 await connectClients(BIG);
-await server.request({ cmd: 'trackAll', topic: 'lobby', from: CLIENTS });
+// A topic each: a newcomer's state in one topic of 10,000 would be 10,000 entries per client.
+await ask({ cmd: 'trackAll', topic: 'spread', from: CLIENTS, spread: true });
 const trafficBig = await presenceTraffic();
 
 const results = {
