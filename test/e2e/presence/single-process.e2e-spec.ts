@@ -49,10 +49,10 @@ async function tracked(
 @WebSocketGateway({ namespace: '/lobby' })
 class TrackOnConnect implements OnGatewayConnection {
   constructor(private readonly presence: PresenceService) {}
-  async handleConnection(client: Socket) {
-    const name = String(client.handshake.query.name);
+  async handleConnection(socket: Socket) {
+    const name = String(socket.handshake.query.name);
     await this.presence.track('hall', name, { name });
-    if (client.handshake.query.refuse) throw new ConnectionRefusedError('not today');
+    if (socket.handshake.query.refuse) throw new ConnectionRefusedError('not today');
   }
 }
 
