@@ -5,25 +5,20 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Namespace, Socket } from 'socket.io';
+import type { Socket } from 'socket.io';
 import { SocketIOConfig } from '../socket-io.config.js';
 import { SocketServers } from '../outbound/socket-servers.js';
 import { SocketContextStorage } from '../context/socket-context.storage.js';
 import { UnknownClientError } from '../errors/unknown-client.error.js';
-import { namespacesOf } from '../internals/socket-io.internals.js';
 import type { SidOptions } from '../interfaces/socket-service.interface.js';
 import { TrackedClients } from './presence-clients.js';
+import { PresenceDelivery } from './presence-delivery.js';
 import { PresenceCluster } from './presence-cluster.js';
 import { resolvePresenceOptions, type ResolvedPresenceOptions } from './presence-options.js';
 import type { PresenceTransport } from './presence-protocol.js';
 import { PresenceRelay, type PresenceOperation } from './presence-relay.js';
 import { namespaceTransport, workerTransport } from './presence-transport.js';
-import {
-  PRESENCE_DIFF_EVENT,
-  PRESENCE_STATE_EVENT,
-  type PresenceDiff,
-  type PresenceState,
-} from './presence.types.js';
+import type { PresenceState } from './presence.types.js';
 
 /**
  * Who is online, cluster-wide (Phoenix.Presence for Socket.IO): tracks clients under a key in a
@@ -41,8 +36,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private readonly clients: TrackedClients;
-  /** Clients tracked since the last delivery: they get the state instead of the diff. */
-  private newcomers = new Map<string, Socket[]>();
+  private readonly delivery: PresenceDelivery;
   private pending?: Promise<void>;
 
   constructor(
@@ -51,6 +45,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(SocketIOConfig) private readonly config: SocketIOConfig,
   ) {
     this.settings = resolvePresenceOptions(config.options.presence);
+    this.delivery = new PresenceDelivery(servers);
     this.cluster = new PresenceCluster(this.settings, undefined);
     this.clients = new TrackedClients(this.settings.heartbeatInterval, (sid, pairs) => {
       for (let i = 0; i < pairs.length; i += 2) this.cluster.remove(pairs[i], pairs[i + 1], sid);
@@ -82,9 +77,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     this.cluster.put(topic, key, { ...meta, sid, onlineAt });
     if (!previous) this.clients.add(socket, topic, key);
     await socket.join(topic);
-    const list = this.newcomers.get(topic);
-    if (list) list.push(socket);
-    else this.newcomers.set(topic, [socket]);
+    this.delivery.newcomer(topic, socket);
     await this.deliver();
   }
 
@@ -207,54 +200,12 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
       setImmediate(() => {
         this.pending = undefined;
         try {
-          this.flush();
+          this.delivery.deliver(this.cluster.flush(), (topic) => this.cluster.list(topic));
         } finally {
           resolve();
         }
       }),
     ));
-  }
-
-  private flush(): void {
-    const diffs = this.cluster.flush();
-    const newcomers = this.newcomers;
-    this.newcomers = new Map();
-    for (const [topic, diff] of diffs) {
-      const skip = newcomers.get(topic)?.map((s) => s.id) ?? [];
-      for (const nsp of this.namespaces()) {
-        if (!nsp.adapter.rooms.has(topic)) continue;
-        const room = nsp.local.to(topic);
-        (skip.length ? room.except(skip) : room).emit(
-          PRESENCE_DIFF_EVENT,
-          diff as PresenceDiff,
-          topic,
-        );
-      }
-    }
-    for (const [topic, sockets] of newcomers) {
-      const state = this.cluster.list(topic);
-      // One broadcast per namespace: the state is encoded once however many clients came.
-      const ready = new Map<Namespace, string[]>();
-      for (const socket of sockets) {
-        if (socket.connected) {
-          const sids = ready.get(socket.nsp);
-          if (sids) sids.push(socket.id);
-          else ready.set(socket.nsp, [socket.id]);
-          continue;
-        }
-        // Tracked in handleConnection: the room misses it until it is accepted, so its state is
-        // taken then, and includes whatever changed meanwhile.
-        this.servers.whenAccepted(socket, () =>
-          socket.emit(PRESENCE_STATE_EVENT, this.cluster.list(topic), topic),
-        );
-      }
-      for (const [nsp, sids] of ready) nsp.local.to(sids).emit(PRESENCE_STATE_EVENT, state, topic);
-    }
-  }
-
-  private namespaces(): Iterable<Namespace> {
-    const server = this.servers.server;
-    return server ? namespacesOf(server) : [];
   }
 
   private removeOwn(sid: string, topic: string, key: string): void {
