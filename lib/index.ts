@@ -17,6 +17,13 @@ export { socketThrottlerTracker } from './guards/socket-throttler-tracker.js';
 export { UnsafeConfigurationError, type UnsafeSetting } from './guards/production-safety.check.js';
 export { IncompatibleSocketIOError, type SocketIOCopy } from './guards/install-check.js';
 export { SessionInterceptor } from './session/session.interceptor.js';
+export { PresenceService } from './presence/presence.service.js';
+export type {
+  PresenceDiff,
+  PresenceMeta,
+  PresenceOptions,
+  PresenceState,
+} from './presence/presence.types.js';
 export type {
   SocketIOModuleOptions,
   SocketIOModuleAsyncOptions,

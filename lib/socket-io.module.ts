@@ -14,6 +14,7 @@ import {
 } from './socket-io.module-definition.js';
 import { resolveSocketIOConfig, SocketIOConfig } from './socket-io.config.js';
 import { MessageQueue } from './queue/message-queue.interface.js';
+import { PresenceService } from './presence/presence.service.js';
 import { createMessageQueue } from './queue/create-message-queue.js';
 import { GatewayRegistry } from './inbound/gateway-registry.js';
 import { SocketIOAdapter } from './inbound/socket-io.adapter.js';
@@ -81,8 +82,15 @@ async function createGatewayRegistry(
     DirectHandlers,
     EventDispatcher,
     SocketIOAdapter,
+    PresenceService,
   ],
-  exports: [SocketService, SocketContext, SocketIOAdapter, SOCKET_IO_MODULE_OPTIONS],
+  exports: [
+    SocketService,
+    SocketContext,
+    PresenceService,
+    SocketIOAdapter,
+    SOCKET_IO_MODULE_OPTIONS,
+  ],
 })
 export class SocketIOModule
   extends ConfigurableSocketIOModule

@@ -8,6 +8,7 @@ import type {
 } from '@nestjs/common';
 import type { ServerOptions, Socket } from 'socket.io';
 import type { SocketContextApi } from '../context/socket-context.interface.js';
+import type { PresenceOptions } from '../presence/presence.types.js';
 
 /** A middleware with the shape of express-session's: `(req, res, next) => void`. */
 export type SessionMiddleware = (req: any, res: any, next: (err?: unknown) => void) => void;
@@ -132,6 +133,8 @@ export interface SocketIOModuleOptions {
    * their clients. @default 3000
    */
   shutdownGrace?: number;
+  /** `PresenceService` timing: heartbeat period and the silence after which a process's presences are dropped. @default { heartbeatInterval: 5000, timeout: 15000 } */
+  presence?: PresenceOptions;
 }
 
 /** Creates the options for `forRootAsync({ useClass })` and `useExisting`. */
