@@ -11,7 +11,14 @@ import {
   waitForServers,
   type QueueNode,
 } from '../../support/queue-cluster.js';
-import { POSTGRES_URL, REDIS_URL, requireService } from '../../support/services.js';
+import {
+  AMQP_URL,
+  holdLock,
+  NATS_URL,
+  POSTGRES_URL,
+  REDIS_URL,
+  requireService,
+} from '../../support/services.js';
 import { removeBuilds } from '../../support/build-fixture.js';
 import { PresenceView, summary } from '../../support/presence.js';
 
@@ -65,10 +72,20 @@ const kinds: MessageQueueOptions['type'][] = [
   'redis-sharded',
   'redis-streams',
   'postgres',
+  'amqp',
+  'nats',
 ];
 
+/** The broker each kind runs on: its URL, its service for the error message, and its port. */
+function broker(type: MessageQueueOptions['type']) {
+  if (type === 'postgres') return { url: POSTGRES_URL, service: 'PostgreSQL', port: 5432 } as const;
+  if (type === 'amqp') return { url: AMQP_URL, service: 'RabbitMQ', port: 5672 } as const;
+  if (type === 'nats') return { url: NATS_URL, service: 'NATS', port: 4222 } as const;
+  return { url: REDIS_URL, service: 'Redis', port: 6379 } as const;
+}
+
 describe.each(kinds)('presence across processes (%s)', (type) => {
-  const url = type === 'postgres' ? POSTGRES_URL : REDIS_URL;
+  const { url, service, port } = broker(type);
   const options = {
     messageQueue: {
       type,
@@ -81,12 +98,12 @@ describe.each(kinds)('presence across processes (%s)', (type) => {
   };
   let x: QueueNode, y: QueueNode, z: QueueNode;
   let ax: Member, by: Member, cz: Member;
+  let release: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    await requireService(
-      type === 'postgres' ? 'PostgreSQL' : 'Redis',
-      type === 'postgres' ? 5432 : 6379,
-    );
+    await requireService(service, port);
+    // Another suite restarts the machine's RabbitMQ: not while this one uses it.
+    if (type === 'amqp') release = await holdLock('rabbitmq');
     [x, y] = await Promise.all([startNode('X', options), startNode('Y', options)]);
     await waitForServers([x, y], 2);
   });
@@ -94,6 +111,7 @@ describe.each(kinds)('presence across processes (%s)', (type) => {
     closeClients();
     await stopNodes();
     await removeBuilds();
+    await release?.();
   });
 
   it('two processes: each client gets the other once, and both lists agree', async () => {
@@ -171,7 +189,7 @@ describe.each(kinds)('presence across processes (%s)', (type) => {
     exactlyOnce(ax, by);
   });
 
-  it.runIf(type === 'redis' || type === 'postgres')(
+  it.runIf(type !== 'redis-sharded' && type !== 'redis-streams')(
     'an emitterOnly worker lists the cluster (read-only)',
     async () => {
       const worker = await startNode('W', { ...options, emitterOnly: true });
