@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure Redis (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432, database "test") answer,
+# Makes sure Redis (127.0.0.1:6379), PostgreSQL (127.0.0.1:5432, database "test"), RabbitMQ
+# (127.0.0.1:5672) and NATS with JetStream (127.0.0.1:4222) answer,
 # starting or installing them when they do not.
 set -uo pipefail
 
@@ -31,3 +32,25 @@ pg_up || { echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1; }
 psql -h 127.0.0.1 -U postgres -d test -c 'select 1' >/dev/null 2>&1 ||
   psql -h 127.0.0.1 -U postgres -c 'create database test' >/dev/null 2>&1 || true
 echo "postgres: up"
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+rabbitmq_up() { port_open 5672; }
+if ! rabbitmq_up; then
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  # A node that runs with its app stopped answers `start_app`; otherwise start the node.
+  rabbitmqctl start_app >/dev/null 2>&1 || rabbitmq-server -detached
+  for _ in $(seq 1 150); do rabbitmq_up && break; sleep 0.2; done
+fi
+rabbitmq_up || { echo "RabbitMQ is not reachable on 127.0.0.1:5672" >&2; exit 1; }
+echo "rabbitmq: up"
+
+nats_up() { port_open 4222; }
+if ! nats_up; then
+  command -v nats-server >/dev/null || apt_install nats-server
+  mkdir -p /var/lib/nats-server
+  nohup nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log >/dev/null 2>&1 &
+  for _ in $(seq 1 50); do nats_up && break; sleep 0.2; done
+fi
+nats_up || { echo "NATS is not reachable on 127.0.0.1:4222" >&2; exit 1; }
+echo "nats: up"

@@ -32,6 +32,13 @@ export {
   type SocketErrorMessage,
   type SocketQueueMessage,
 } from './observability/diagnostics.js';
+export { PresenceService } from './presence/presence.service.js';
+export type {
+  PresenceDiff,
+  PresenceMeta,
+  PresenceOptions,
+  PresenceState,
+} from './presence/presence.types.js';
 export type {
   SocketIOModuleOptions,
   SocketIOModuleAsyncOptions,

@@ -14,6 +14,7 @@ import {
 } from './socket-io.module-definition.js';
 import { resolveSocketIOConfig, SocketIOConfig } from './socket-io.config.js';
 import { MessageQueue } from './queue/message-queue.interface.js';
+import { PresenceService } from './presence/presence.service.js';
 import { createMessageQueue } from './queue/create-message-queue.js';
 import { GatewayRegistry } from './inbound/gateway-registry.js';
 import { SocketIOAdapter } from './inbound/socket-io.adapter.js';
@@ -93,10 +94,12 @@ async function createGatewayRegistry(
     EventDispatcher,
     SocketIOAdapter,
     SocketIOHealthIndicator,
+    PresenceService,
   ],
   exports: [
     SocketService,
     SocketContext,
+    PresenceService,
     SocketIOAdapter,
     SocketIOHealthIndicator,
     SOCKET_IO_MODULE_OPTIONS,
@@ -110,6 +113,7 @@ export class SocketIOModule
     @Inject(SocketIOAdapter) private readonly adapter: SocketIOAdapter,
     @Inject(GatewayRegistry) private readonly gateways: GatewayRegistry,
     @Inject(SocketServers) private readonly servers: SocketServers,
+    @Inject(MessageQueue) private readonly queue: MessageQueue,
     @Inject(SocketIOConfig) private readonly config: SocketIOConfig,
     @Inject(ApplicationConfig) private readonly appConfig: ApplicationConfig,
   ) {
@@ -128,13 +132,15 @@ export class SocketIOModule
   }
 
   /**
-   * After Nest connected the gateways: their instances are the user's own again, and a server
-   * exists even without any gateway.
+   * After Nest connected the gateways: their instances are the user's own again, a server
+   * exists even without any gateway, and (on a queue that says when) the other processes know
+   * this one before it serves.
    */
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     this.gateways.release();
     if (warnIfAdapterReplaced(this.appConfig, this.adapter, this.config.logger)) return;
     this.adapter.ensureServer();
+    await this.queue.joined?.();
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
 import { MESSAGE_QUEUE_KINDS, messageQueueKind } from './queue/queue-kinds.js';
 import { adminUiProblem } from './observability/admin-ui.js';
+import { presenceOptionProblem } from './presence/presence-options.js';
 
 /** Thrown at start-up when an option is unknown or has the wrong type; the message names it. */
 export class InvalidSocketIOOptionError extends Error {
@@ -105,6 +106,7 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
       ? undefined
       : 'must be a number of milliseconds, 0 or more',
   adminUi: adminUiProblem,
+  presence: presenceOptionProblem,
 };
 
 /** Checks every option and throws an `InvalidSocketIOOptionError` naming the first wrong one. */
@@ -130,7 +132,7 @@ export function validateSocketIOOptions(options: unknown): SocketIOModuleOptions
     // An adapter serves a server's clients; a worker has no server to emit through.
     throw new InvalidSocketIOOptionError(
       'emitterOnly',
-      'needs a messageQueue (a Redis or Postgres URL) to emit through; the adapter option alone cannot emit without a server',
+      'needs a messageQueue (a Redis, Postgres, AMQP or NATS URL) to emit through; the adapter option alone cannot emit without a server',
     );
   }
   return opts;

@@ -8,6 +8,7 @@ import type {
 } from '@nestjs/common';
 import type { ServerOptions, Socket } from 'socket.io';
 import type { SocketContextApi } from '../context/socket-context.interface.js';
+import type { PresenceOptions } from '../presence/presence.types.js';
 
 /** A middleware with the shape of express-session's: `(req, res, next) => void`. */
 export type SessionMiddleware = (req: any, res: any, next: (err?: unknown) => void) => void;
@@ -35,9 +36,9 @@ export type SocketIOCorsOption =
 
 /** The object form of `messageQueue`. */
 export interface MessageQueueOptions {
-  /** `redis` (pub/sub), `redis-sharded` (Redis 7 sharded pub/sub), `redis-streams` or `postgres`. */
-  type: 'redis' | 'redis-sharded' | 'redis-streams' | 'postgres';
-  /** Connection URL: `redis://`, `rediss://` or `postgres://`. */
+  /** `redis` (pub/sub), `redis-sharded` (Redis 7 sharded pub/sub), `redis-streams`, `postgres`, `amqp` (RabbitMQ) or `nats`. */
+  type: 'redis' | 'redis-sharded' | 'redis-streams' | 'postgres' | 'amqp' | 'nats';
+  /** Connection URL: `redis://`, `rediss://`, `postgres://`, `amqp://`, `amqps://` or `nats://`. */
   url: string;
   /** Extra options handed to the socket.io adapter as they are. */
   adapterOptions?: Record<string, unknown>;
@@ -123,7 +124,7 @@ export interface SocketIOModuleOptions {
   session?: SessionMiddleware;
   /** Guards run for every namespace before a client is accepted. @default [] */
   connectionGuards?: (CanActivate | Type<CanActivate>)[];
-  /** Message queue that joins several processes: a `redis://`, `rediss://` or `postgres://` URL, or an object. @default undefined (in memory) */
+  /** Message queue that joins several processes: a `redis://`, `rediss://`, `postgres://`, `amqp://`, `amqps://` or `nats://` URL, or an object. @default undefined (in memory) */
   messageQueue?: string | MessageQueueOptions;
   /** Prefix of every message-queue key and channel. @default 'nest-socketio' */
   channel?: string;
@@ -150,6 +151,8 @@ export interface SocketIOModuleOptions {
   shutdownGrace?: number;
   /** Serve @socket.io/admin-ui's namespace (an optional peer). @default undefined (off) */
   adminUi?: AdminUiOptions;
+  /** `PresenceService` timing: heartbeat period and the silence after which a process's presences are dropped. @default { heartbeatInterval: 5000, timeout: 15000 } */
+  presence?: PresenceOptions;
 }
 
 /** Creates the options for `forRootAsync({ useClass })` and `useExisting`. */

@@ -18,6 +18,8 @@ export interface MessageQueue {
   remoteClients(server: Server | undefined): RemoteClients;
   /** Resolves when the queue answers, rejects with the reason when it does not (health checks). */
   probe?(): Promise<void>;
+  /** Resolves once the other processes can know this one (its first heartbeat went round). */
+  joined?(): Promise<void>;
   /** Closes every connection the queue opened. */
   close(): Promise<void>;
 }
@@ -54,6 +56,8 @@ export interface MessageQueueKind {
   readonly service: string;
   /** The port a URL without one means. */
   readonly defaultPort: number;
+  /** Schemes whose URLs without a port mean another one (`amqps`: 5671). */
+  readonly schemePorts?: Readonly<Record<string, number>>;
   /** Connects the queue, failing with an error that names the service when it is unreachable. */
   connect(endpoint: QueueEndpoint, settings: MessageQueueSettings): Promise<MessageQueue>;
 }

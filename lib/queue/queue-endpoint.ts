@@ -12,7 +12,12 @@ export interface QueueEndpoint {
 /** Normalises the string and object forms of the `messageQueue` option, for a kind of queue. */
 export function queueEndpoint(
   option: string | MessageQueueOptions,
-  kind: { type: string; service: string; defaultPort: number },
+  kind: {
+    type: string;
+    service: string;
+    defaultPort: number;
+    schemePorts?: Readonly<Record<string, number>>;
+  },
 ): QueueEndpoint {
   const { url, adapterOptions } =
     typeof option === 'string' ? { url: option, adapterOptions: {} } : option;
@@ -20,19 +25,24 @@ export function queueEndpoint(
     type: kind.type as MessageQueueOptions['type'],
     url,
     adapterOptions: adapterOptions ?? {},
-    label: `${kind.service} at ${hostOf(url, kind.defaultPort)}`,
+    label: `${kind.service} at ${hostOf(url, kind.defaultPort, kind.schemePorts)}`,
   };
 }
 
 /** `host:port` of a URL, with the default port of its kind; never its credentials. */
-function hostOf(url: string, defaultPort: number): string {
+function hostOf(
+  url: string,
+  defaultPort: number,
+  schemePorts: Readonly<Record<string, number>> = {},
+): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return '(an unparsable URL)';
   }
-  return `${parsed.hostname || 'localhost'}:${parsed.port || defaultPort}`;
+  const port = parsed.port || schemePorts[parsed.protocol.slice(0, -1)] || defaultPort;
+  return `${parsed.hostname || 'localhost'}:${port}`;
 }
 
 /** Removes the credentials of any URL a driver may have put into an error message. */

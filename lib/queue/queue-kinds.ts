@@ -1,5 +1,7 @@
 import type { MessageQueueOptions } from '../interfaces/socket-io-module-options.interface.js';
 import type { MessageQueueKind } from './message-queue.interface.js';
+import { createAmqpQueue } from './amqp-queue.js';
+import { createNatsQueue } from './nats-queue.js';
 import { createPostgresQueue } from './postgres-queue.js';
 import { createRedisQueue } from './redis-queue.js';
 
@@ -19,6 +21,15 @@ export const MESSAGE_QUEUE_KINDS: readonly MessageQueueKind[] = [
     defaultPort: 5432,
     connect: createPostgresQueue,
   },
+  {
+    type: 'amqp',
+    schemes: ['amqp', 'amqps'],
+    service: 'RabbitMQ',
+    defaultPort: 5672,
+    schemePorts: { amqps: 5671 },
+    connect: createAmqpQueue,
+  },
+  { type: 'nats', schemes: ['nats'], service: 'NATS', defaultPort: 4222, connect: createNatsQueue },
 ];
 
 function redis(type: string, schemes: string[]): MessageQueueKind {

@@ -6,7 +6,7 @@ import { CHAT_OPTIONS, type ChatOptions } from './chat.options.js';
 import { CounterService } from './counter.service.js';
 import { DemoGateway } from './demo.gateway.js';
 import { LoggedInGuard } from './logged-in.guard.js';
-import { PresenceService } from './presence.service.js';
+import { ChatPresence } from './presence.service.js';
 import { MetricsController } from './telemetry.js';
 
 /** The chat application; `createChatApp()` builds it with its session middleware. */
@@ -30,7 +30,7 @@ export class AppModule {
         DemoGateway,
         ChatGateway,
         LoggedInGuard,
-        PresenceService,
+        ChatPresence,
         CounterService,
       ],
     };

@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Test } from '@nestjs/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SocketIOModule, SocketService, type SocketIOModuleOptions } from 'nest-socketio';
 import { connect, closeClients, next, startApp } from '../../support/app.js';
-import { POSTGRES_URL, REDIS_URL, requireService } from '../../support/services.js';
+import {
+  AMQP_URL,
+  holdLock,
+  NATS_URL,
+  POSTGRES_URL,
+  REDIS_URL,
+  requireService,
+} from '../../support/services.js';
 
 /** Open TCP sockets of this process (the queue's connections among them). */
 const tcpSockets = () =>
@@ -20,16 +27,24 @@ async function socketsBackTo(count: number): Promise<number> {
 
 // The module owns the connections it opens from the URL: closing the app closes them.
 describe('message queue: connections are owned by the module', () => {
+  let release: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     await requireService('Redis', 6379);
     await requireService('PostgreSQL', 5432);
-  });
+    await requireService('RabbitMQ', 5672);
+    await requireService('NATS', 4222);
+    // Another file restarts RabbitMQ: not while this one uses it.
+    release = await holdLock('rabbitmq');
+  }, 300_000);
+  afterAll(() => release?.());
 
   const cases: [string, SocketIOModuleOptions][] = [
     ['redis', { messageQueue: REDIS_URL }],
     ['redis-sharded', { messageQueue: { type: 'redis-sharded', url: REDIS_URL } }],
     ['redis-streams', { messageQueue: { type: 'redis-streams', url: REDIS_URL } }],
     ['postgres', { messageQueue: POSTGRES_URL }],
+    ['amqp', { messageQueue: AMQP_URL }],
+    ['nats', { messageQueue: NATS_URL }],
   ];
 
   it.each(cases)(
@@ -54,6 +69,8 @@ describe('message queue: connections are owned by the module', () => {
   it.each([
     ['redis', REDIS_URL],
     ['postgres', POSTGRES_URL],
+    ['amqp', AMQP_URL],
+    ['nats', NATS_URL],
   ])('%s: an emitter-only worker closes its connection', async (_, messageQueue) => {
     const before = tcpSockets();
     const moduleRef = await Test.createTestingModule({

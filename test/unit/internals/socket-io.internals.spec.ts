@@ -58,6 +58,7 @@ describe('socket.io internals (lib/internals/socket-io.internals.ts)', () => {
     expect(existingNamespace(server, '/')).toBe(server.of('/'));
     expect(existingNamespace(server, '/nobody')).toBeUndefined();
     expect(existingNamespace(server, '/nobody')).toBeUndefined();
+    expect([...namespacesOf(server)]).toEqual([server.of('/'), chat]);
     expect(server._nsps.has('/nobody')).toBe(false);
   });
 

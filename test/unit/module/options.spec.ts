@@ -79,7 +79,11 @@ describe('validateSocketIOOptions', () => {
     ['alwaysConnect', 'true', 'must be a boolean'],
     ['session', {}, 'must be a function'],
     ['connectionGuards', ['Guard'], 'must be a list of guard classes or instances'],
-    ['messageQueue', 'amqp://x', 'must be a redis://, rediss://, postgres:// or postgresql:// URL'],
+    [
+      'messageQueue',
+      'kafka://x',
+      'must be a redis://, rediss://, postgres://, postgresql://, amqp://, amqps:// or nats:// URL',
+    ],
     ['messageQueue', { type: 'kafka', url: 'x' }, "type must be 'redis'"],
     ['channel', '', 'must be a non-empty string'],
     ['defaultErrorHandler', 'handler', 'must be a function'],
