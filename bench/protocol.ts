@@ -4,8 +4,19 @@ export const SERVER_KINDS = [
   'nest-gateway',
   'nest-socketio',
   'nest-socketio-guarded',
+  'nest-socketio-otel',
 ] as const;
-export type ServerKind = (typeof SERVER_KINDS)[number];
+/**
+ * Run only when asked for (`--servers`): nest-socketio built from another commit, whose compiled
+ * `index.js` `BENCH_BASE_LIB` names; the run compares this commit with it side by side.
+ */
+export const EXTRA_KINDS = [
+  'nest-socketio-base',
+  // The OpenTelemetry server's cost split: the meter provider alone, the tracer provider alone.
+  'nest-socketio-otel-metrics',
+  'nest-socketio-otel-traces',
+] as const;
+export type ServerKind = (typeof SERVER_KINDS)[number] | (typeof EXTRA_KINDS)[number];
 
 /** How a server process is started (passed as JSON in its first argument). */
 export interface ServerConfig {

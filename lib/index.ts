@@ -17,6 +17,28 @@ export { socketThrottlerTracker } from './guards/socket-throttler-tracker.js';
 export { UnsafeConfigurationError, type UnsafeSetting } from './guards/production-safety.check.js';
 export { IncompatibleSocketIOError, type SocketIOCopy } from './guards/install-check.js';
 export { SessionInterceptor } from './session/session.interceptor.js';
+export {
+  SocketIOHealthIndicator,
+  type SocketIOHealthDetails,
+} from './observability/socket-io.health-indicator.js';
+export {
+  EVENT_CHANNEL,
+  CONNECTION_CHANNEL,
+  ERROR_CHANNEL,
+  QUEUE_CHANNEL,
+  type SocketEventMessage,
+  type SocketEventOutcome,
+  type SocketConnectionMessage,
+  type SocketErrorMessage,
+  type SocketQueueMessage,
+} from './observability/diagnostics.js';
+export { PresenceService } from './presence/presence.service.js';
+export type {
+  PresenceDiff,
+  PresenceMeta,
+  PresenceOptions,
+  PresenceState,
+} from './presence/presence.types.js';
 export type {
   SocketIOModuleOptions,
   SocketIOModuleAsyncOptions,
@@ -26,6 +48,7 @@ export type {
   SocketErrorHandler,
   SessionMiddleware,
   RateLimitOptions,
+  AdminUiOptions,
 } from './interfaces/socket-io-module-options.interface.js';
 export type {
   EmitOptions,

@@ -14,6 +14,7 @@ import {
 } from './socket-io.module-definition.js';
 import { resolveSocketIOConfig, SocketIOConfig } from './socket-io.config.js';
 import { MessageQueue } from './queue/message-queue.interface.js';
+import { PresenceService } from './presence/presence.service.js';
 import { createMessageQueue } from './queue/create-message-queue.js';
 import { GatewayRegistry } from './inbound/gateway-registry.js';
 import { SocketIOAdapter } from './inbound/socket-io.adapter.js';
@@ -29,6 +30,8 @@ import { NamespaceAdmissionLimit } from './guards/namespace-admission-limit.js';
 import { RateLimit } from './guards/rate-limit.js';
 import { checkProductionSafety } from './guards/production-safety.check.js';
 import { warnIfAdapterReplaced } from './guards/adapter-replaced.check.js';
+import { SocketObservability } from './observability/socket-observability.js';
+import { SocketIOHealthIndicator } from './observability/socket-io.health-indicator.js';
 
 /** The gateways, once the start-up checks that read them have passed. */
 async function createGatewayRegistry(
@@ -58,17 +61,26 @@ async function createGatewayRegistry(
       useFactory: resolveSocketIOConfig,
       inject: [SOCKET_IO_MODULE_OPTIONS],
     },
+    SocketContextStorage,
+    {
+      provide: SocketObservability,
+      useFactory: (config: SocketIOConfig, storage: SocketContextStorage) =>
+        SocketObservability.create(config.options, config.logger, storage),
+      inject: [SocketIOConfig, SocketContextStorage],
+    },
     {
       provide: MessageQueue,
-      useFactory: (config: SocketIOConfig) => createMessageQueue(config.options, config.logger),
-      inject: [SocketIOConfig],
+      useFactory: (config: SocketIOConfig, observability: SocketObservability) =>
+        createMessageQueue(config.options, config.logger, (...state) =>
+          observability.queueState(...state),
+        ),
+      inject: [SocketIOConfig, SocketObservability],
     },
     {
       provide: GatewayRegistry,
       useFactory: createGatewayRegistry,
       inject: [DiscoveryService, SocketIOConfig],
     },
-    SocketContextStorage,
     SocketServers,
     SocketService,
     SocketContext,
@@ -79,8 +91,17 @@ async function createGatewayRegistry(
     DirectHandlers,
     EventDispatcher,
     SocketIOAdapter,
+    SocketIOHealthIndicator,
+    PresenceService,
   ],
-  exports: [SocketService, SocketContext, SocketIOAdapter, SOCKET_IO_MODULE_OPTIONS],
+  exports: [
+    SocketService,
+    SocketContext,
+    PresenceService,
+    SocketIOAdapter,
+    SocketIOHealthIndicator,
+    SOCKET_IO_MODULE_OPTIONS,
+  ],
 })
 export class SocketIOModule
   extends ConfigurableSocketIOModule

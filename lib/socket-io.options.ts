@@ -1,6 +1,8 @@
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
 import { MESSAGE_QUEUE_KINDS, messageQueueKind } from './queue/queue-kinds.js';
 import { REDIS_QUEUE_TYPES } from './guards/rate-limit-store.js';
+import { adminUiProblem } from './observability/admin-ui.js';
+import { presenceOptionProblem } from './presence/presence-options.js';
 
 /** Thrown at start-up when an option is unknown or has the wrong type; the message names it. */
 export class InvalidSocketIOOptionError extends Error {
@@ -105,6 +107,8 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
     typeof v === 'number' && Number.isFinite(v) && v >= 0
       ? undefined
       : 'must be a number of milliseconds, 0 or more',
+  adminUi: adminUiProblem,
+  presence: presenceOptionProblem,
 };
 
 /** Checks every option and throws an `InvalidSocketIOOptionError` naming the first wrong one. */

@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import type { ServerCommand, ServerConfig } from '../protocol.js';
 import { serveCommands } from '../protocol.js';
 import type { BenchServer } from './bench-server.js';
@@ -16,6 +17,24 @@ async function start(config: ServerConfig): Promise<BenchServer> {
       return (await import('./nest-socketio.js')).startNestSocketIO(config, false);
     case 'nest-socketio-guarded':
       return (await import('./nest-socketio.js')).startNestSocketIO(config, true);
+    case 'nest-socketio-otel':
+    case 'nest-socketio-otel-metrics':
+    case 'nest-socketio-otel-traces': {
+      // Registered before the app exists, as an instrumentation file loaded with --import is.
+      const parts = config.kind.endsWith('-metrics')
+        ? { metrics: true, traces: false }
+        : config.kind.endsWith('-traces')
+          ? { metrics: false, traces: true }
+          : { metrics: true, traces: true };
+      (await import('./otel-sdk.js')).registerBenchSdk(parts);
+      return (await import('./nest-socketio.js')).startNestSocketIO(config, false);
+    }
+    case 'nest-socketio-base': {
+      const base = process.env.BENCH_BASE_LIB;
+      if (!base) throw new Error('nest-socketio-base needs BENCH_BASE_LIB (a compiled index.js)');
+      const lib = await import(pathToFileURL(base).href);
+      return (await import('./nest-socketio.js')).startNestSocketIO(config, false, lib);
+    }
   }
 }
 

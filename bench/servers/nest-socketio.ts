@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import {
   Controller,
   Get,
+  Inject,
   Injectable,
   Module,
   Req,
@@ -13,13 +14,8 @@ import { NestFactory } from '@nestjs/core';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import session from 'express-session';
 import type { Socket } from 'socket.io';
-import {
-  SocketContext,
-  SocketIOModule,
-  SocketService,
-  UseConnectionGuards,
-  type SocketIOModuleOptions,
-} from '../../lib/index.js';
+import * as thisLib from '../../lib/index.js';
+import type { SocketContext, SocketIOModuleOptions } from '../../lib/index.js';
 import type { ServerConfig } from '../protocol.js';
 import { redisAdapter, type BenchServer } from './bench-server.js';
 
@@ -33,10 +29,13 @@ class TokenGuard implements CanActivate {
   }
 }
 
-function gateway(guarded: boolean) {
+/** The library under test: this commit's, or another build of it (`nest-socketio-base`). */
+type Lib = typeof thisLib;
+
+function gateway(guarded: boolean, lib: Lib) {
   @WebSocketGateway()
   class BenchGateway {
-    constructor(private readonly ctx: SocketContext) {}
+    constructor(@Inject(lib.SocketContext) private readonly ctx: SocketContext) {}
 
     @SubscribeMessage('echo')
     echo(@MessageBody() data: unknown) {
@@ -55,7 +54,7 @@ function gateway(guarded: boolean) {
       return { user: this.ctx.session.user ?? null };
     }
   }
-  if (guarded) UseConnectionGuards(TokenGuard)(BenchGateway);
+  if (guarded) lib.UseConnectionGuards(TokenGuard)(BenchGateway);
   return BenchGateway;
 }
 
@@ -72,6 +71,7 @@ class LoginController {
 export async function startNestSocketIO(
   config: ServerConfig,
   guarded: boolean,
+  lib: Lib = thisLib,
 ): Promise<BenchServer> {
   const redis = config.redis ? await redisAdapter(config.redis) : undefined;
   const sessionMiddleware = guarded
@@ -84,8 +84,8 @@ export async function startNestSocketIO(
     options.manageSession = true;
   }
   @Module({
-    imports: [SocketIOModule.forRoot(options) as DynamicModule],
-    providers: [gateway(guarded), TokenGuard],
+    imports: [lib.SocketIOModule.forRoot(options) as DynamicModule],
+    providers: [gateway(guarded, lib), TokenGuard],
     controllers: guarded ? [LoginController] : [],
   })
   // oxlint-disable-next-line typescript/no-extraneous-class -- a Nest module is a decorated empty class
@@ -93,7 +93,7 @@ export async function startNestSocketIO(
   const app = await NestFactory.create(BenchModule, { logger: false });
   if (sessionMiddleware) app.use(sessionMiddleware);
   await app.listen(0, '127.0.0.1');
-  const sockets = app.get(SocketService);
+  const sockets = app.get(lib.SocketService);
   return {
     port: app.getHttpServer().address().port,
     broadcast: (event, data, room) => {

@@ -10,6 +10,8 @@ export class SocketCallFrame {
   failed?: boolean;
   /** In a disconnect handler: the rooms the client was in (socket.io has emptied them by then). */
   roomsAtDisconnect?: string[];
+  /** The event's observation while a channel subscriber or an OpenTelemetry SDK listens. */
+  observation?: { mark(status: number, error: unknown): void };
   constructor(
     readonly socket: Socket,
     readonly eventName?: string,

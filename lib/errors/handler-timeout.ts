@@ -11,7 +11,12 @@ export class HandlerTimeout {
   /** The handler's result, or a 504 `SocketError` when it takes longer than the limit. */
   race<T>(pending: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new SocketError(504, 'Gateway Timeout')), this.ms);
+      // `limit` and `ms` tell the observability hooks (logs, channels, metrics) what happened.
+      const refusal = () =>
+        reject(
+          Object.assign(new SocketError(504, 'Gateway Timeout'), { limit: 'time', ms: this.ms }),
+        );
+      const timer = setTimeout(refusal, this.ms);
       // A timer must not keep a stopping process alive: its client is gone by then anyway.
       timer.unref();
       pending.then(

@@ -8,6 +8,7 @@ import type { SocketErrorHandler } from '../interfaces/socket-io-module-options.
 import { ConnectionRefusedError } from './connection-refused.error.js';
 import { toErrorReply } from './error-reply.js';
 import { deliver, type SocketErrorResponder } from './socket-exception.filter.js';
+import { SocketObservability } from '../observability/socket-observability.js';
 
 /**
  * Answers errors for one application: the namespace's `@OnSocketError()` method, else the
@@ -20,14 +21,17 @@ export class SocketErrors implements SocketErrorResponder {
     @Inject(SocketIOConfig) private readonly config: SocketIOConfig,
     @Inject(GatewayRegistry) private readonly gateways: GatewayRegistry,
     @Inject(SocketContext) private readonly context: SocketContext,
+    @Inject(SocketObservability) private readonly observe: SocketObservability,
   ) {}
 
   async respond(
     err: unknown,
     socket: Socket,
     ack: ((reply: unknown) => void) | undefined,
+    event?: string,
   ): Promise<void> {
     const { reply, expected } = toErrorReply(err);
+    this.observe.errorReplied(socket, reply.error.status, reply.error.message, err, event);
     if (!expected) this.logUnexpected(err, socket);
     let answer: unknown = reply;
     const custom = await this.runHandler(err, socket);

@@ -5,7 +5,12 @@ import { toErrorReply, type SocketErrorReply } from './error-reply.js';
 
 /** What answers a failed event for one application; set on each of its servers. */
 export interface SocketErrorResponder {
-  respond(err: unknown, socket: Socket, ack: ((reply: unknown) => void) | undefined): Promise<void>;
+  respond(
+    err: unknown,
+    socket: Socket,
+    ack: ((reply: unknown) => void) | undefined,
+    event?: string,
+  ): Promise<void>;
 }
 
 const RESPONDER = Symbol.for('nest-socketio:error-responder');

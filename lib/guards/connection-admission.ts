@@ -21,6 +21,7 @@ import {
 } from '../context/socket-context.storage.js';
 import { SocketServers } from '../outbound/socket-servers.js';
 import { SocketIOConfig } from '../socket-io.config.js';
+import { SocketObservability } from '../observability/socket-observability.js';
 import { holdPackets } from '../internals/socket-io.internals.js';
 import { ConnectionExecutionContext } from './connection-context.js';
 
@@ -50,6 +51,7 @@ export class ConnectionAdmission {
     logger: LoggerService;
     storage: SocketContextStorage;
     servers: SocketServers;
+    observability: SocketObservability;
   };
 
   constructor(
@@ -58,8 +60,9 @@ export class ConnectionAdmission {
     @Inject(SocketErrors) errors: SocketErrors,
     @Inject(SocketContextStorage) storage: SocketContextStorage,
     @Inject(SocketServers) servers: SocketServers,
+    @Inject(SocketObservability) observability: SocketObservability,
   ) {
-    const deps = { options, logger, moduleRef, errors, storage, servers };
+    const deps = { options, logger, moduleRef, errors, storage, servers, observability };
     this.deps = deps;
     const { session, manageSession, connectionStateRecovery: recovery } = deps.options;
     const managed = manageSession !== false;
@@ -85,8 +88,10 @@ export class ConnectionAdmission {
       () => {
         next();
         this.deps.servers.accepted(socket);
+        this.deps.observability.accepted(socket);
       },
       (refusal: Error) => {
+        this.deps.observability.refused(socket, refusal);
         // Rooms joined while being admitted must not outlive a refused client.
         this.deps.servers.refused(socket);
         next(refusal);
@@ -108,9 +113,11 @@ export class ConnectionAdmission {
         if (!socket.connected) return false;
         members.set(socket.id, socket);
         this.deps.servers.accepted(socket);
+        this.deps.observability.accepted(socket);
         return true;
       },
-      () => {
+      (refusal: Error) => {
+        this.deps.observability.refused(socket, refusal);
         silence(socket);
         socket.disconnect();
         return false;

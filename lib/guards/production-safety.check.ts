@@ -170,6 +170,14 @@ export async function findUnsafeSettings(
       });
     }
   }
+  if (options.adminUi && options.adminUi.auth === false) {
+    found.push({
+      setting: 'adminUi',
+      problem:
+        'serves the Socket.IO admin UI without authentication: anyone who reaches the server can list every client, read their data and disconnect them.',
+      fix: 'give it auth: { username, password: <bcrypt hash> } (or leave adminUi unset in production).',
+    });
+  }
   const processes = severalProcesses(environment);
   const queued =
     options.messageQueue !== undefined ||

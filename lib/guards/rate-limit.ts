@@ -114,7 +114,9 @@ export class RateLimit implements OnModuleInit, OnModuleDestroy {
       // The packet goes no further: no handler runs, and the client learns why.
       const last = packet[packet.length - 1];
       const ack = typeof last === 'function' ? (last as (reply: unknown) => void) : undefined;
-      const answered = this.errors.respond(new SocketError(429, TOO_MANY), socket, ack);
+      // `limit` tells the observability hooks (logs, channels, metrics) what happened.
+      const refusal = Object.assign(new SocketError(429, TOO_MANY), { limit: 'rate' });
+      const answered = this.errors.respond(refusal, socket, ack, String(packet[0]));
       if (disconnectAfter !== undefined && ++strikes >= disconnectAfter) {
         // After the 429 and the answers already under way have been sent, not before.
         void answered.finally(() => setImmediate(() => socket.disconnect(true)));

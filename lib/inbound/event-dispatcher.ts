@@ -6,13 +6,15 @@ import { SocketCallFrame, SocketContextStorage } from '../context/socket-context
 import { SocketErrors } from '../errors/socket-errors.js';
 import { HandlerTimeout } from '../errors/handler-timeout.js';
 import { SocketIOConfig } from '../socket-io.config.js';
+import type { DirectHandler } from './direct-handlers.js';
 import {
   loadSession,
   saveSession,
   sessionSourceOf,
   type SessionSource,
 } from '../session/session-source.js';
-import type { DirectHandler } from './direct-handlers.js';
+import { SocketObservability } from '../observability/socket-observability.js';
+import type { EventObservation } from '../observability/event-observation.js';
 
 type Ack = (...args: unknown[]) => void;
 /** Nest's callback for a handler: guards, interceptors, pipes and filters around the method. */
@@ -25,6 +27,8 @@ interface Call {
   readonly ack: Ack | undefined;
   /** `@Ack()`: the handler acks by hand, its return value is not an ack. */
   readonly manual: boolean;
+  /** Undefined unless a diagnostics_channel subscriber or an OpenTelemetry SDK listens. */
+  readonly seen: EventObservation | undefined;
   /** `manageSession: false`: the session read for this event, saved before the answer. */
   session?: EventSession;
 }
@@ -53,6 +57,7 @@ export class EventDispatcher {
     @Inject(SocketContextStorage) private readonly storage: SocketContextStorage,
     @Inject(SocketErrors) private readonly errors: SocketErrors,
     @Inject(SocketIOConfig) config: SocketIOConfig,
+    @Inject(SocketObservability) private readonly observe: SocketObservability,
   ) {
     const { handlerTimeout } = config.options;
     if (handlerTimeout) this.timeLimit = new HandlerTimeout(handlerTimeout);
@@ -71,7 +76,8 @@ export class EventDispatcher {
     // Several arguments reach the handler as an array, one as itself (Nest's convention).
     const data = args.length > 1 ? args : args[0];
     const frame = new SocketCallFrame(socket, event, args);
-    const call: Call = { socket, frame, ack, manual };
+    const seen = this.observe.event(socket, event, args, frame);
+    const call: Call = { socket, frame, ack, manual, seen };
     const run = () => this.run(call, data, callback, direct, event);
     const source = sessionSourceOf(socket);
     if (source) this.withSession(source, call, run);
@@ -85,19 +91,33 @@ export class EventDispatcher {
     direct: DirectHandler | undefined,
     event: string,
   ): void {
-    const { socket, frame, ack } = call;
+    const { socket, frame, ack, seen } = call;
     let result: unknown;
     try {
-      // The event name and the frame follow the ack, for @EventName() and @SocketSession().
-      result = direct
-        ? this.storage.run(frame, () => direct(socket, data, ack, event, frame))
-        : this.storage.run(frame, () => (callback as Function)(data, ack, event, frame));
+      result = seen
+        ? seen.run(() => this.invoke(socket, event, callback, direct, data, ack, frame))
+        : this.invoke(socket, event, callback, direct, data, ack, frame);
     } catch (err) {
       // Only a direct call throws here (Nest's chain is async).
       this.fail(call, err);
       return;
     }
     this.settle(call, result, true);
+  }
+
+  private invoke(
+    socket: Socket,
+    event: string,
+    callback: NestCallback | undefined,
+    direct: DirectHandler | undefined,
+    data: unknown,
+    ack: Ack | undefined,
+    frame: SocketCallFrame,
+  ): unknown {
+    // The event name and the frame follow the ack, for @EventName() and @SocketSession().
+    return direct
+      ? this.storage.run(frame, () => direct(socket, data, ack, event, frame))
+      : this.storage.run(frame, () => (callback as Function)(data, ack, event, frame));
   }
 
   /**
@@ -213,23 +233,25 @@ export class EventDispatcher {
       call.session = undefined;
       return this.saveThen(call, session, () => this.answer(call, value));
     }
-    if (value === undefined || value === null) return;
-    const response = value as { event?: unknown; data?: unknown };
-    try {
-      if (typeof response === 'object' && response.event) {
-        call.socket.emit(String(response.event), response.data);
+    if (value !== undefined && value !== null) {
+      const response = value as { event?: unknown; data?: unknown };
+      try {
+        if (typeof response === 'object' && response.event) {
+          call.socket.emit(String(response.event), response.data);
+        } else if (!call.manual && call.ack) call.ack(value);
+      } catch (err) {
+        // A value the parser cannot encode (a cycle): an error reply, not an unhandled rejection.
+        this.fail(call, err);
         return;
       }
-      if (!call.manual && call.ack) call.ack(value);
-    } catch (err) {
-      // A value the parser cannot encode (a cycle): an error reply, not an unhandled rejection.
-      this.fail(call, err);
     }
+    call.seen?.done(value);
   }
 
   /** Error handlers see the client whose event failed. */
   private fail(call: Call, err: unknown): void {
     this.endTurn(call);
+    call.seen?.fail(err);
     this.storage.run(call.frame, () => void this.errors.respond(err, call.socket, call.ack));
   }
 

@@ -14,6 +14,7 @@ import { SocketIOConfig } from '../socket-io.config.js';
 import { DirectHandlers } from './direct-handlers.js';
 import { EventDispatcher } from './event-dispatcher.js';
 import { GatewayRegistry } from './gateway-registry.js';
+import { SocketObservability } from '../observability/socket-observability.js';
 
 /** How long a shutdown waits for handlers in flight before it disconnects their clients. */
 const DEFAULT_SHUTDOWN_GRACE = 3000;
@@ -40,8 +41,11 @@ export class SocketIOAdapter extends AbstractWsAdapter {
     @Inject(EventDispatcher) private readonly dispatcher: EventDispatcher,
     @Inject(DirectHandlers) private readonly direct: DirectHandlers,
     @Inject(SocketContextStorage) private readonly storage: SocketContextStorage,
+    @Inject(SocketObservability) observability: SocketObservability,
   ) {
     super();
+    // Metrics keep the names of events with a handler of their own; catch-all ones are capped.
+    observability.useHandledEvents((nsp) => this.handledEvents.get(nsp));
     const { shutdownGrace } = config.options;
     servers.onClose(() => dispatcher.handlersDone(shutdownGrace ?? DEFAULT_SHUTDOWN_GRACE));
   }

@@ -8,6 +8,7 @@ import type {
 } from '@nestjs/common';
 import type { ServerOptions, Socket } from 'socket.io';
 import type { SocketContextApi } from '../context/socket-context.interface.js';
+import type { PresenceOptions } from '../presence/presence.types.js';
 
 /** A middleware with the shape of express-session's: `(req, res, next) => void`. */
 export type SessionMiddleware = (req: any, res: any, next: (err?: unknown) => void) => void;
@@ -75,6 +76,22 @@ export interface RateLimitOptions {
   store?: 'memory' | 'messageQueue';
 }
 
+/** The `adminUi` option: @socket.io/admin-ui on its own namespace, with its own auth and origin. */
+export interface AdminUiOptions {
+  /** Basic auth: a username and a bcrypt hash of the password; `false` (refused in production) disables it. */
+  auth: { username: string; password: string } | false;
+  /** Origin(s) of the admin UI page, let in for the admin namespace only. @default 'https://admin.socket.io' */
+  origin?: CorsOrigin;
+  /** The admin namespace. @default '/admin' */
+  namespace?: string;
+  /** Hide the UI's actions (disconnect, join, leave). @default false */
+  readonly?: boolean;
+  /** 'development' streams every event to the UI; 'production' only aggregates. @default 'production' when NODE_ENV is, else 'development' */
+  mode?: 'development' | 'production';
+  /** This server's name in the UI. @default the host name */
+  serverId?: string;
+}
+
 /** Options of `SocketIOModule.forRoot()`; every one is optional. */
 export interface SocketIOModuleOptions {
   /** Path the Socket.IO endpoint is served on. @default '/socket.io' */
@@ -140,6 +157,10 @@ export interface SocketIOModuleOptions {
    * their clients. @default 3000
    */
   shutdownGrace?: number;
+  /** Serve @socket.io/admin-ui's namespace (an optional peer). @default undefined (off) */
+  adminUi?: AdminUiOptions;
+  /** `PresenceService` timing: heartbeat period and the silence after which a process's presences are dropped. @default { heartbeatInterval: 5000, timeout: 15000 } */
+  presence?: PresenceOptions;
 }
 
 /** Creates the options for `forRootAsync({ useClass })` and `useExisting`. */

@@ -13,6 +13,11 @@ export function existingNamespace(server: Server, name: string): Namespace | und
   return server._nsps.get(name);
 }
 
+/** Every namespace a server has now (`/`, gateways', dynamic children, the admin UI's). */
+export function namespacesOf(server: Server): Namespace[] {
+  return [...server._nsps.values()];
+}
+
 /** Refuses every new connection from now on: engine.io reads `allowRequest` on each request. */
 export function refuseNewClients(server: Server, reason: string): void {
   if (!server.engine) return;

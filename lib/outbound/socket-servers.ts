@@ -11,6 +11,7 @@ import {
   refuseNewClients,
 } from '../internals/socket-io.internals.js';
 import { buildServerOptions } from './server-options.js';
+import { SocketObservability } from '../observability/socket-observability.js';
 
 /**
  * The application's Socket.IO servers and everything that goes out through them: namespaces,
@@ -33,6 +34,7 @@ export class SocketServers implements OnApplicationShutdown {
     @Inject(SocketIOConfig) private readonly config: SocketIOConfig,
     @Inject(MessageQueue) private readonly queue: MessageQueue,
     @Inject(HttpAdapterHost) private readonly httpAdapterHost: HttpAdapterHost,
+    @Inject(SocketObservability) private readonly observability: SocketObservability,
   ) {}
 
   /** The Socket.IO path of the module's server. */
@@ -43,6 +45,16 @@ export class SocketServers implements OnApplicationShutdown {
   /** The server on the module's path, once created (undefined in emitter-only mode). */
   get server(): Server | undefined {
     return this.servers.get(serverKey(0, this.config.path));
+  }
+
+  /** Every server: the module's, and those of gateways on another port or path. */
+  get all(): Server[] {
+    return [...this.servers.values()];
+  }
+
+  /** False once the server was closed (shutdown, `SocketService.stop()`). */
+  isServing(server: Server): boolean {
+    return !this.closed.has(server) && !this.disposed;
   }
 
   /** True once the application is closing: no server is created any more. */
@@ -90,7 +102,9 @@ export class SocketServers implements OnApplicationShutdown {
     const existing = this.servers.get(key);
     if (existing) return existing;
     const { options: moduleOptions, parser } = this.config;
-    const options = buildServerOptions(moduleOptions, parser, path, gatewayOptions);
+    const options = this.observability.serverOptions(
+      buildServerOptions(moduleOptions, parser, path, gatewayOptions),
+    );
     const httpServer = port === 0 ? this.httpAdapterHost.httpAdapter?.getHttpServer() : undefined;
     if (port === 0 && !httpServer) {
       throw new Error(
@@ -99,6 +113,7 @@ export class SocketServers implements OnApplicationShutdown {
     }
     const server = httpServer ? new Server(httpServer, options) : new Server(port, options);
     if (this.queue.adapter) server.adapter(this.queue.adapter as ServerOptions['adapter']);
+    this.observability.serverCreated(server);
     this.servers.set(key, server);
     return server;
   }

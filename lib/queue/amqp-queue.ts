@@ -23,7 +23,7 @@ const TO_ALL = 'all';
  */
 export async function createAmqpQueue(
   endpoint: QueueEndpoint,
-  { channel, emitterOnly, logger }: MessageQueueSettings,
+  { channel, emitterOnly, logger, onState }: MessageQueueSettings,
 ): Promise<MessageQueue> {
   if (!/^[\w.:-]{1,255}$/.test(channel)) {
     throw new Error(
@@ -32,7 +32,7 @@ export async function createAmqpQueue(
   }
   const amqp = await loadOptional<AmqpModule>('amqplib', `messageQueue (${endpoint.type})`);
   const cluster = await brokerCluster(endpoint, emitterOnly, logger);
-  const state = new BrokerConnectionState(endpoint, logger);
+  const state = new BrokerConnectionState(endpoint, logger, onState);
   const { noDelay = true } = endpoint.adapterOptions as { noDelay?: boolean };
   let current: Channel | ConfirmChannel | undefined;
   let closing = false;

@@ -5,7 +5,7 @@ import { clusterQueue } from './cluster-clients.js';
 import { encodeMessage, newProcessId } from './cluster-codec.js';
 import { ClusterEmitter } from './cluster-emitter.js';
 import { emitterQueue } from './emitter-clients.js';
-import type { MessageQueue } from './message-queue.interface.js';
+import type { MessageQueue, QueueStateListener } from './message-queue.interface.js';
 import { queueErrorText, unreachableQueueError, type QueueEndpoint } from './queue-endpoint.js';
 
 /** Reconnection delay: exponential from 50 ms to 2 s, each spread by ±50 % so processes do not retry in step. */
@@ -28,11 +28,13 @@ export class BrokerConnectionState {
   constructor(
     private readonly endpoint: QueueEndpoint,
     private readonly logger: LoggerService,
+    private readonly onState?: QueueStateListener,
   ) {}
 
   lost(reason: unknown): void {
     if (!this.up) return;
     this.up = false;
+    this.onState?.('down', this.endpoint.label, 'broker', this.describe(reason));
     this.logger.error(
       `Message queue: lost the connection to ${this.endpoint.label}: ${this.describe(reason)}. Local clients are still served; retrying.`,
     );
@@ -42,6 +44,7 @@ export class BrokerConnectionState {
     if (this.up) return;
     this.up = true;
     this.warnedDrop = false;
+    this.onState?.('up', this.endpoint.label, 'broker');
     this.logger.log(`Message queue: connected to ${this.endpoint.label} again`);
   }
 
@@ -132,5 +135,8 @@ export function brokerQueue(
       return link.publishTo(processId, payload);
     },
   });
-  return { ...clusterQueue(cluster.adapter, close), joined: () => cluster.joined() };
+  return {
+    ...clusterQueue(cluster.adapter, close, async () => state.check()),
+    joined: () => cluster.joined(),
+  };
 }

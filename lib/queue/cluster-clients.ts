@@ -6,8 +6,12 @@ import type { MessageQueue } from './message-queue.interface.js';
 import type { RemoteClients } from './remote-clients.js';
 
 /** The `MessageQueue` of servers joined by a cluster adapter (any adapter with `fetchSockets`). */
-export function clusterQueue(adapter: unknown, close: () => Promise<void>): MessageQueue {
-  return { adapter, remoteClients: (server) => new ClusterClients(server), close };
+export function clusterQueue(
+  adapter: unknown,
+  close: () => Promise<void>,
+  probe?: () => Promise<void>,
+): MessageQueue {
+  return { adapter, remoteClients: (server) => new ClusterClients(server), probe, close };
 }
 
 /** How long a room change may take to show on the process that serves the client. */

@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { SocketIOModuleOptions } from '../interfaces/socket-io-module-options.interface.js';
 import { DEFAULT_CHANNEL } from '../socket-io.constants.js';
 import { clusterQueue } from './cluster-clients.js';
-import type { MessageQueue } from './message-queue.interface.js';
+import type { MessageQueue, QueueStateListener } from './message-queue.interface.js';
 import { messageQueueKind } from './queue-kinds.js';
 import { queueEndpoint } from './queue-endpoint.js';
 import { LocalOnlyClients } from './remote-clients.js';
@@ -19,6 +19,7 @@ function inMemoryQueue(): MessageQueue {
 export async function createMessageQueue(
   options: SocketIOModuleOptions,
   logger: LoggerService,
+  onState?: QueueStateListener,
 ): Promise<MessageQueue> {
   const channel = options.channel ?? DEFAULT_CHANNEL;
   const emitterOnly = options.emitterOnly === true;
@@ -30,7 +31,7 @@ export async function createMessageQueue(
   const kind = messageQueueKind(options.messageQueue);
   if (!kind) throw new Error('SocketIOModule: unknown messageQueue'); // (validated already)
   const endpoint = queueEndpoint(options.messageQueue, kind);
-  const queue = await kind.connect(endpoint, { channel, emitterOnly, logger });
+  const queue = await kind.connect(endpoint, { channel, emitterOnly, logger, onState });
   logger.log(
     `Message queue: ${endpoint.type} on ${endpoint.label}, channel "${channel}"${emitterOnly ? ' (emitter only)' : ''}`,
   );

@@ -56,6 +56,7 @@ export function emitterQueue(
   return {
     emitter,
     remoteClients: () => new EmitterClients(emitter, flush),
+    probe: flush,
     close: async () => {
       await flush().catch(() => undefined);
       await close();

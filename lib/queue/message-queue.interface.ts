@@ -16,11 +16,21 @@ export interface MessageQueue {
   emitter?(namespace: string): BroadcastOperator;
   /** Room, rooms and disconnect helpers for clients that other processes serve. */
   remoteClients(server: Server | undefined): RemoteClients;
+  /** Resolves when the queue answers, rejects with the reason when it does not (health checks). */
+  probe?(): Promise<void>;
   /** Resolves once the other processes can know this one (its first heartbeat went round). */
   joined?(): Promise<void>;
   /** Closes every connection the queue opened. */
   close(): Promise<void>;
 }
+
+/** Told when a connection of the queue is lost (`down`) and when it is back (`up`). */
+export type QueueStateListener = (
+  state: 'down' | 'up',
+  queue: string,
+  role: string,
+  reason?: string,
+) => void;
 
 /** Injection token of the application's `MessageQueue` (an interface and a Symbol of one name). */
 export const MessageQueue = Symbol('SOCKET_IO:MESSAGE_QUEUE');
@@ -32,6 +42,8 @@ export interface MessageQueueSettings {
   /** Build a worker's emitter instead of a server adapter. */
   readonly emitterOnly: boolean;
   readonly logger: LoggerService;
+  /** Told about outages (the observability provider publishes and records them). */
+  readonly onState?: QueueStateListener;
 }
 
 /** One kind of message queue: the URLs and `type` that select it, and how to connect it. */

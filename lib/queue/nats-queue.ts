@@ -23,7 +23,7 @@ const DRAIN_TIMEOUT_MS = 2000;
  */
 export async function createNatsQueue(
   endpoint: QueueEndpoint,
-  { channel, emitterOnly, logger }: MessageQueueSettings,
+  { channel, emitterOnly, logger, onState }: MessageQueueSettings,
 ): Promise<MessageQueue> {
   if (!/^[^\s*>.]+(\.[^\s*>.]+)*$/.test(channel)) {
     throw new Error(
@@ -32,7 +32,7 @@ export async function createNatsQueue(
   }
   const nats = await loadOptional<NatsModule>('nats', `messageQueue (${endpoint.type})`);
   const cluster = await brokerCluster(endpoint, emitterOnly, logger);
-  const state = new BrokerConnectionState(endpoint, logger);
+  const state = new BrokerConnectionState(endpoint, logger, onState);
   let attempt = 0;
   const { heartbeatInterval: _i, heartbeatTimeout: _t, ...clientOptions } = endpoint.adapterOptions;
   const options: ConnectionOptions = {

@@ -20,7 +20,7 @@ const END_GRACE_MS = 1000;
 /** Builds the PostgreSQL message queue (LISTEN/NOTIFY), or a worker's emitter on it. */
 export async function createPostgresQueue(
   endpoint: QueueEndpoint,
-  { channel, emitterOnly, logger }: MessageQueueSettings,
+  { channel, emitterOnly, logger, onState }: MessageQueueSettings,
 ): Promise<MessageQueue> {
   const pg = await loadOptional<any>('pg', 'messageQueue (postgres)');
   const Pool = (pg.Pool ?? pg.default?.Pool) as new (options: Record<string, unknown>) => Pool;
@@ -32,15 +32,28 @@ export async function createPostgresQueue(
     ...(/[?&]application_name=/.test(endpoint.url) ? {} : { application_name: 'nest-socketio' }),
     ...(emitterOnly ? { max: 1 } : {}),
   });
-  const report = (err: Error) =>
+  let down = false;
+  const report = (err: Error) => {
+    const reason = queueErrorText(err, endpoint);
     logger.error(
-      `Message queue: ${endpoint.label}: ${queueErrorText(err, endpoint)}. Local clients are still served; retrying.`,
+      `Message queue: ${endpoint.label}: ${reason}. Local clients are still served; retrying.`,
     );
+    down = true;
+    onState?.('down', endpoint.label, 'pool', reason);
+  };
   // Idle and checked-out connections (the adapter's LISTEN connection) must not crash the process.
   pool.on('error', report);
-  pool.on('connect', (client: { on(e: string, l: (err: Error) => void): void }) =>
-    client.on('error', report),
-  );
+  pool.on('connect', (client: { on(e: string, l: (err: Error) => void): void }) => {
+    client.on('error', report);
+    // A new connection after a failure: the server is reachable again.
+    if (down) {
+      down = false;
+      onState?.('up', endpoint.label, 'pool');
+    }
+  });
+  const probe = async () => {
+    await pool.query('SELECT 1');
+  };
   const tableName = String(endpoint.adapterOptions.tableName ?? DEFAULT_TABLE);
   try {
     await createAttachmentTable(pool, tableName);
@@ -67,9 +80,7 @@ export async function createPostgresQueue(
           namespace,
           options,
         ) as BroadcastOperator,
-      async () => {
-        await pool.query('SELECT 1');
-      },
+      probe,
       close,
     );
   }
@@ -77,7 +88,7 @@ export async function createPostgresQueue(
     '@socket.io/postgres-adapter',
     'messageQueue (postgres)',
   );
-  return clusterQueue(createAdapter(pool, { errorHandler: report, ...options }), close);
+  return clusterQueue(createAdapter(pool, { errorHandler: report, ...options }), close, probe);
 }
 
 /** Large and binary packets travel through this table; created here so users need no migration. */

@@ -3,7 +3,11 @@ import type { BroadcastOperator } from '../interfaces/broadcast-operator.interfa
 import { loadOptional } from '../load-optional.js';
 import { clusterQueue } from './cluster-clients.js';
 import { emitterQueue } from './emitter-clients.js';
-import type { MessageQueue, MessageQueueSettings } from './message-queue.interface.js';
+import type {
+  MessageQueue,
+  MessageQueueSettings,
+  QueueStateListener,
+} from './message-queue.interface.js';
 import { queueErrorText, unreachableQueueError, type QueueEndpoint } from './queue-endpoint.js';
 
 /** The part of a node-redis client this file uses. */
@@ -32,7 +36,7 @@ const STARTUP_ATTEMPTS = 3;
 /** Builds the Redis message queue: pub/sub, sharded pub/sub or streams, or a worker's emitter. */
 export async function createRedisQueue(
   endpoint: QueueEndpoint,
-  { channel, emitterOnly, logger }: MessageQueueSettings,
+  { channel, emitterOnly, logger, onState }: MessageQueueSettings,
 ): Promise<MessageQueue> {
   if (emitterOnly && endpoint.type !== 'redis') {
     throw new Error(
@@ -45,7 +49,7 @@ export async function createRedisQueue(
     await Promise.allSettled(clients.map((c) => closeClient(c)));
   };
   try {
-    const pub = await connectClient(redis, endpoint, logger, 'publisher');
+    const pub = await connectClient(redis, endpoint, logger, 'publisher', onState);
     clients.push(pub);
     if (emitterOnly) return await redisEmitterQueue(pub, endpoint, channel, logger, close);
     const options = endpoint.adapterOptions;
@@ -64,12 +68,16 @@ export async function createRedisQueue(
         ...options,
       });
       const blockMs = Number(options.blockTimeInMs ?? STREAM_BLOCK_MS);
-      return clusterQueue(adapter, async () => {
-        await Promise.all(duplicates.map((d) => untilClosed(d, blockMs + 1000)));
-        await close();
-      });
+      return clusterQueue(
+        adapter,
+        async () => {
+          await Promise.all(duplicates.map((d) => untilClosed(d, blockMs + 1000)));
+          await close();
+        },
+        () => probeClients([pub]),
+      );
     }
-    const sub = await connectClient(redis, endpoint, logger, 'subscriber');
+    const sub = await connectClient(redis, endpoint, logger, 'subscriber', onState);
     clients.push(sub);
     const pkg = await loadOptional<any>(
       '@socket.io/redis-adapter',
@@ -81,7 +89,7 @@ export async function createRedisQueue(
       endpoint.type === 'redis-sharded'
         ? pkg.createShardedAdapter(safePub, safeSub, { channelPrefix: channel, ...options })
         : pkg.createAdapter(safePub, safeSub, { key: channel, ...options });
-    return clusterQueue(adapter, close);
+    return clusterQueue(adapter, close, () => probeClients([pub, sub]));
   } catch (err) {
     await close();
     throw err;
@@ -111,6 +119,27 @@ async function redisEmitterQueue(
   );
 }
 
+const PROBE_MS = 2000;
+
+/** Every connection is up, and the server answers a PING within a moment. */
+async function probeClients(clients: RedisClient[]): Promise<void> {
+  for (const client of clients) {
+    if (!client.isReady) throw new Error('not connected (reconnecting)');
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer to PING within ${PROBE_MS} ms`)),
+      PROBE_MS,
+    );
+  });
+  try {
+    await Promise.race([clients[0].ping(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Milliseconds before reconnection attempt `retries`: an exponential backoff (50 ms doubling, at
  * most 2 s) of which a random half is taken off, so the processes of a fleet that lost Redis
@@ -130,6 +159,7 @@ async function connectClient(
   endpoint: QueueEndpoint,
   logger: LoggerService,
   role: string,
+  onState?: QueueStateListener,
 ): Promise<RedisClient> {
   let ready = false;
   let lost = false;
@@ -151,12 +181,17 @@ async function connectClient(
     lastError = err;
     if (!ready || lost) return;
     lost = true;
+    const reason = queueErrorText(err, endpoint);
     logger.error(
-      `Message queue: lost the connection to ${endpoint.label} (${role}): ${queueErrorText(err, endpoint)}. Local clients are still served; retrying.`,
+      `Message queue: lost the connection to ${endpoint.label} (${role}): ${reason}. Local clients are still served; retrying.`,
     );
+    onState?.('down', endpoint.label, role, reason);
   });
   client.on('ready', () => {
-    if (lost) logger.log(`Message queue: connected to ${endpoint.label} again (${role})`);
+    if (lost) {
+      logger.log(`Message queue: connected to ${endpoint.label} again (${role})`);
+      onState?.('up', endpoint.label, role);
+    }
     ready = true;
     lost = false;
   });

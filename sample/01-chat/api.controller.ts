@@ -11,7 +11,7 @@ import {
 import type { Request } from 'express';
 import { SocketService } from 'nest-socketio';
 import { AnnounceDto, LoginDto } from './chat.dto.js';
-import { PresenceService } from './presence.service.js';
+import { ChatPresence } from './presence.service.js';
 
 const validate = new ValidationPipe({ whitelist: true });
 
@@ -20,7 +20,7 @@ const validate = new ValidationPipe({ whitelist: true });
 export class ApiController {
   constructor(
     private readonly sockets: SocketService,
-    private readonly presence: PresenceService,
+    private readonly presence: ChatPresence,
   ) {}
 
   /** Sets the session's user name; the page connects its socket after this. */

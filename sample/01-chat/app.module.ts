@@ -6,7 +6,8 @@ import { CHAT_OPTIONS, type ChatOptions } from './chat.options.js';
 import { CounterService } from './counter.service.js';
 import { DemoGateway } from './demo.gateway.js';
 import { LoggedInGuard } from './logged-in.guard.js';
-import { PresenceService } from './presence.service.js';
+import { ChatPresence } from './presence.service.js';
+import { MetricsController } from './telemetry.js';
 
 /** The chat application; `createChatApp()` builds it with its session middleware. */
 @Module({})
@@ -23,13 +24,13 @@ export class AppModule {
           logger: options.logger !== false,
         }),
       ],
-      controllers: [ApiController],
+      controllers: [ApiController, MetricsController],
       providers: [
         { provide: CHAT_OPTIONS, useValue: options },
         DemoGateway,
         ChatGateway,
         LoggedInGuard,
-        PresenceService,
+        ChatPresence,
         CounterService,
       ],
     };

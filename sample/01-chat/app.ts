@@ -4,13 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { AppModule } from './app.module.js';
 import type { ChatOptions } from './chat.options.js';
 import { createSessionMiddleware } from './session.js';
+import { registerTelemetry } from './telemetry.js';
 
 // Two levels below the repository root both as sources (sample/01-chat) and compiled
 // (dist-sample/01-chat), so this finds the page either way.
 const publicDir = fileURLToPath(new URL('../../sample/01-chat/public', import.meta.url));
 
-/** Builds the chat app (not listening yet): HTTP session, static page, Socket.IO. */
+/** Builds the chat app (not listening yet): HTTP session, static page, Socket.IO, /metrics. */
 export async function createChatApp(options: ChatOptions = {}): Promise<NestExpressApplication> {
+  registerTelemetry();
   const session = createSessionMiddleware({
     store: options.sessionStore,
     secret: options.sessionSecret,

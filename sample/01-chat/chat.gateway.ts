@@ -4,13 +4,12 @@ import {
   SubscribeMessage,
   WebSocketGateway,
   type OnGatewayConnection,
-  type OnGatewayDisconnect,
 } from '@nestjs/websockets';
 import { SocketContext, SocketService, UseConnectionGuards } from 'nest-socketio';
 import { ChatMessageDto, PrivateMessageDto, RoomDto } from './chat.dto.js';
 import { InjectChatOptions, type ChatOptions } from './chat.options.js';
 import { LoggedInGuard } from './logged-in.guard.js';
-import { chatRoom, PresenceService, userRoom } from './presence.service.js';
+import { ChatPresence, chatRoom, userRoom } from './presence.service.js';
 import { currentUser } from './session.js';
 
 /**
@@ -20,28 +19,25 @@ import { currentUser } from './session.js';
 @UseConnectionGuards(LoggedInGuard)
 @UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }))
 @WebSocketGateway()
-export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
+export class ChatGateway implements OnGatewayConnection {
   constructor(
     private readonly sockets: SocketService,
     private readonly ctx: SocketContext,
-    private readonly presence: PresenceService,
+    private readonly presence: ChatPresence,
     @InjectChatOptions() private readonly options: ChatOptions,
   ) {}
 
   /**
    * Flask-SocketIO's connect handler: `LoggedInGuard` has let the user in, so put this socket in
-   * the room of all the user's tabs, tell the page who and where it is, and tell everyone (this
-   * client too, once it is accepted) who is online. The page sends nothing for any of it.
+   * the room of all the user's tabs, tell the page who and where it is, and track it as online
+   * (it gets who is online, everyone else the change). The page sends nothing for any of it.
+   * Going offline needs no handler: presence ends with the socket.
    */
   async handleConnection(): Promise<void> {
     const user = this.user();
     await this.ctx.joinRoom(userRoom(user));
     this.ctx.emit('welcome', { user, instance: this.options.instanceName ?? 'chat' });
-    await this.presence.broadcast(user);
-  }
-
-  handleDisconnect(): Promise<void> {
-    return this.presence.broadcast();
+    await this.presence.track(user);
   }
 
   @SubscribeMessage('chat:join')
@@ -52,7 +48,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
       { room, text: `${this.user()} joined #${room}` },
       { to: chatRoom(room) },
     );
-    return { room, members: await this.presence.online(chatRoom(room)) };
+    return { room, members: await this.presence.members(chatRoom(room)) };
   }
 
   @SubscribeMessage('chat:leave')
@@ -80,7 +76,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
   /** A private message: every tab of the recipient and of the sender gets it. */
   @SubscribeMessage('chat:private')
   async private(@MessageBody() { to, text }: PrivateMessageDto) {
-    if (!(await this.presence.online(userRoom(to))).length) {
+    if (!(await this.presence.members(userRoom(to))).length) {
       throw new NotFoundException(`${to} is not online`);
     }
     const from = this.user();

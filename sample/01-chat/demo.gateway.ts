@@ -5,6 +5,7 @@ import {
   type OnGatewayConnection,
 } from '@nestjs/websockets';
 import { SocketContext, SocketService } from 'nest-socketio';
+import { ONLINE_TOPIC } from './presence.service.js';
 
 interface RoomPayload {
   room: string;
@@ -98,6 +99,8 @@ export class DemoGateway implements OnGatewayConnection {
   private async roomList(): Promise<string> {
     // Only the rooms the demo's buttons make, not the sid room or the chat's own rooms.
     const rooms = await this.ctx.rooms();
-    return rooms.filter((r) => r !== this.ctx.sid && !/^(#|user:)/.test(r)).join(', ');
+    return rooms
+      .filter((r) => r !== this.ctx.sid && r !== ONLINE_TOPIC && !/^(#|user:)/.test(r))
+      .join(', ');
   }
 }

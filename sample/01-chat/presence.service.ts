@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { SocketService } from 'nest-socketio';
+import { PresenceService, SocketService } from 'nest-socketio';
+import { InjectChatOptions, type ChatOptions } from './chat.options.js';
 
 /** The socket.io room every socket of one user joins: private messages go there. */
 export const userRoom = (name: string) => `user:${name}`;
@@ -7,31 +8,40 @@ export const userRoom = (name: string) => `user:${name}`;
 /** The socket.io room of a chat room (prefixed, so it never clashes with the demo's rooms). */
 export const chatRoom = (room: string) => `#${room}`;
 
+/** The presence topic of the whole chat; its room gets `presence_diff` on every change. */
+export const ONLINE_TOPIC = 'online';
+
 /**
- * Who is online. It asks socket.io rather than keeping a map, so with a message queue it sees
- * the users of every instance (`fetchSockets()` goes through the adapter).
+ * Who is online, across every instance: each socket is tracked under its user's name, so a
+ * user with two tabs is one key with two metas and goes offline with its last tab. The pages
+ * keep their list from `presence_state` and `presence_diff` (see public/app.js).
  */
 @Injectable()
-export class PresenceService {
-  constructor(private readonly sockets: SocketService) {}
+export class ChatPresence {
+  constructor(
+    private readonly presence: PresenceService,
+    private readonly sockets: SocketService,
+    @InjectChatOptions() private readonly options: ChatOptions,
+  ) {}
 
-  /** Names of the users with at least one socket, in `room` or anywhere. */
-  async online(room?: string): Promise<string[]> {
-    const server = this.sockets.server;
-    const sockets = await (room ? server.in(room) : server).fetchSockets();
+  /** Tracks the current socket under its user; it gets `presence_state`, the others a diff. */
+  track(user: string): Promise<void> {
+    return this.presence.track(ONLINE_TOPIC, user, {
+      instance: this.options.instanceName ?? 'chat',
+    });
+  }
+
+  /** Names of the users online, on every instance. */
+  async online(): Promise<string[]> {
+    return Object.keys(await this.presence.list(ONLINE_TOPIC)).toSorted();
+  }
+
+  /** Names of the users with a socket in `room` (socket.io's rooms, through the adapter). */
+  async members(room: string): Promise<string[]> {
+    const sockets = await this.sockets.server.in(room).fetchSockets();
     const names = sockets
       .map((s) => (s.data as { user?: string }).user)
       .filter((n): n is string => !!n);
     return [...new Set(names)].toSorted();
-  }
-
-  /**
-   * Tells every client who is online now. In `handleConnection` the connecting client is not
-   * among socket.io's sockets yet (it is accepted once the handler is done): pass its user.
-   */
-  async broadcast(connecting?: string): Promise<void> {
-    const online = await this.online();
-    if (connecting && !online.includes(connecting)) online.push(connecting);
-    this.sockets.emit('online', online.toSorted(), { namespace: '/' });
   }
 }

@@ -10,7 +10,13 @@ import {
   WebSocketGateway,
 } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
-import { SocketIOModule, SocketService, type SocketIOModuleOptions } from '../../lib/index.js';
+import {
+  PresenceService,
+  SocketIOModule,
+  SocketService,
+  type SocketIOModuleOptions,
+} from '../../lib/index.js';
+import { PresenceGateway } from './presence-gateway.js';
 
 export interface QueueAppConfig {
   label: string;
@@ -72,7 +78,7 @@ const emitterOnly = config.options.emitterOnly === true;
 
 @Module({
   imports: [SocketIOModule.forRoot({ ...config.options, logger })],
-  providers: emitterOnly ? [] : [ChatGateway, AdminGateway],
+  providers: emitterOnly ? [] : [ChatGateway, AdminGateway, PresenceGateway],
 })
 // oxlint-disable-next-line typescript/no-extraneous-class -- a Nest module is a class by design
 class QueueAppModule {}
@@ -92,6 +98,7 @@ async function main() {
     url = (await http.getUrl()).replace('[::1]', '127.0.0.1');
   }
   const sockets = app.get(SocketService);
+  const presence = app.get(PresenceService);
   const operations: Record<string, (...args: any[]) => unknown> = {
     emit: (event: string, data: unknown, options: object) => sockets.emit(event, data, options),
     send: (data: unknown, options: object) => sockets.send(data, options),
@@ -101,6 +108,8 @@ async function main() {
     closeRoom: (room: string, namespace?: string) => sockets.closeRoom(room, namespace),
     rooms: (options: object) => sockets.rooms(options),
     disconnect: (options: object) => sockets.disconnect(options),
+    presence: (method: 'track' | 'update' | 'untrack' | 'list', ...args: unknown[]) =>
+      (presence[method] as (...a: unknown[]) => unknown)(...args),
     serverCount: (namespace = '/') => sockets.server.of(namespace).adapter.serverCount(),
     close: async () => {
       await app.close();

@@ -51,6 +51,24 @@ function renderRooms() {
   if (joined.has(current)) select.value = current;
 }
 
+// Who is online: the server's PresenceService sends the whole state once, then diffs. A diff is
+// applied leaves first, then joins; a meta is identified by its sid within its key (the user).
+let online = {};
+
+function applyPresenceDiff(state, { joins, leaves }) {
+  for (const [user, { metas }] of Object.entries(leaves)) {
+    const gone = new Set(metas.map((m) => m.sid));
+    const left = (state[user]?.metas ?? []).filter((m) => !gone.has(m.sid));
+    if (left.length) state[user] = { metas: left };
+    else delete state[user];
+  }
+  for (const [user, { metas }] of Object.entries(joins)) {
+    const fresh = new Set(metas.map((m) => m.sid));
+    const kept = (state[user]?.metas ?? []).filter((m) => !fresh.has(m.sid));
+    state[user] = { metas: [...kept, ...metas] };
+  }
+}
+
 function renderOnline(users) {
   $('online').replaceChildren(
     ...users.map((user) => {
@@ -95,7 +113,16 @@ function connect() {
     $('instance').textContent = instance;
   });
   socket.on('counter', ({ count }) => ($('counter').textContent = String(count)));
-  socket.on('online', renderOnline);
+  socket.on('presence_state', (state, topic) => {
+    if (topic !== 'online') return;
+    online = state;
+    renderOnline(Object.keys(online).toSorted());
+  });
+  socket.on('presence_diff', (diff, topic) => {
+    if (topic !== 'online') return;
+    applyPresenceDiff(online, diff);
+    renderOnline(Object.keys(online).toSorted());
+  });
   socket.on('announcement', ({ from, text }) => add('announcements', `${from}: ${text}`));
   socket.on('notification', ({ text }) => add('notifications', text));
   socket.on('chat:message', ({ room, from, text }) =>

@@ -12,7 +12,13 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 const outDir = join(root, `dist-bench-test-${process.pid}`);
 const resultsDir = mkdtempSync(join(tmpdir(), 'nest-socketio-bench-'));
 
-const SERVERS = ['raw', 'nest-gateway', 'nest-socketio', 'nest-socketio-guarded'];
+const SERVERS = [
+  'raw',
+  'nest-gateway',
+  'nest-socketio',
+  'nest-socketio-guarded',
+  'nest-socketio-otel',
+];
 const METRICS = [
   'echo.cpuUsPerMsg',
   'echo.msgPerSec',
@@ -56,12 +62,18 @@ describe('npm run bench (tiny sizes)', () => {
         expect(Number.isFinite(median), `${server} ${metric}`).toBe(true);
         // Memory deltas can be ~0 at tiny sizes; CPU and rates must be real measurements.
         if (!metric.startsWith('idle.')) expect(median, `${server} ${metric}`).toBeGreaterThan(0);
-        expect(result.ratios[server][metric]).toBeCloseTo(median / result.medians.raw[metric], 9);
+        // A ratio to a memory delta of 0 (tiny sizes) is no number: JSON writes it as null.
+        const raw = result.medians.raw[metric];
+        if (raw !== 0) expect(result.ratios[server][metric]).toBeCloseTo(median / raw, 9);
       }
     }
     expect(result.ratios.raw['echo.cpuUsPerMsg']).toBe(1);
     expect(typeof result.checks['nest-socketio-guarded'].sessionsLive).toBe('boolean');
     expect(result.targets.map((t: { metric: string }) => t.metric)).toContain('echo.cpuUsPerMsg');
+    // The SDK's cost is a ratio to the same server without one.
+    expect(result.targets).toContainEqual(
+      expect.objectContaining({ kind: 'nest-socketio-otel', target: '<= 1.15 x nest-socketio' }),
+    );
     // The table on stdout names every server and shows ratios to raw.
     for (const server of SERVERS) expect(stdout).toContain(server);
     expect(stdout).toMatch(/echo: server CPU per request\+ack .*\(\d+\.\d\dx\)/);

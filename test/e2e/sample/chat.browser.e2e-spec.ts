@@ -68,6 +68,21 @@ describe('sample 01-chat in Chromium', () => {
     await bob.click('#send-button');
     await seeText(alice, '#messages li', '[#lobby] bob: hi alice');
 
+    // The Prometheus endpoint counts what the pages just did: the messages, the connections.
+    const scrape = await fetch(`${url}/metrics`);
+    expect(scrape.headers.get('content-type')).toContain('text/plain');
+    const exposition = await scrape.text();
+    const sample = (metric: string, labels: string) => {
+      const line = exposition
+        .split('\n')
+        .find((l) => l.startsWith(`${metric}{`) && labels.split(',').every((x) => l.includes(x)));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    const sent = 'socketio_event="chat:message",socketio_namespace="/",socketio_outcome="ok"';
+    expect(sample('socketio_events_total', sent)).toBeGreaterThanOrEqual(2);
+    expect(sample('socketio_event_duration_count', sent)).toBeGreaterThanOrEqual(2);
+    expect(sample('socketio_connections', 'socketio_namespace="/"')).toBeGreaterThanOrEqual(2);
+
     // A private message reaches the recipient (and the sender's own page), nobody else.
     await bob.fill('#private-to', 'alice');
     await bob.fill('#private-text', 'psst');
@@ -164,17 +179,25 @@ describe('sample 01-chat in Chromium', () => {
     });
     const heard = () => erin.evaluate(() => (globalThis as any).listener as [string, any][]);
     await erin.waitForFunction(() =>
-      (globalThis as any).listener.some(([e]: [string]) => e === 'online'),
+      (globalThis as any).listener.some(([e]: [string]) => e === 'presence_state'),
     );
     const greeting = await heard();
-    // Two gateways greet it (DemoGateway's my_response, ChatGateway's welcome and online).
-    const greetings = greeting.filter(([e]) => e !== 'counter');
+    // Two gateways greet it (DemoGateway's my_response, ChatGateway's welcome and, from
+    // PresenceService, who is online: erin twice, her page and this socket; the pages of the
+    // test before may still be there, for one heartbeat interval).
+    const greetings = greeting.filter(([e]) => e !== 'counter' && e !== 'presence_diff');
     expect(greetings).toHaveLength(3);
     expect(greetings).toEqual(
       expect.arrayContaining([
         ['my_response', { data: 'Connected', count: 0 }],
         ['welcome', { user: 'erin', instance: 'e2e' }],
-        ['online', ['erin', 'frank']],
+        [
+          'presence_state',
+          expect.objectContaining({
+            erin: { metas: [expect.objectContaining({ instance: 'e2e' }), expect.anything()] },
+            frank: { metas: [expect.objectContaining({ instance: 'e2e' })] },
+          }),
+        ],
       ]),
     );
 

@@ -45,6 +45,34 @@ describe('the production safety check: node cluster workers', () => {
   });
 });
 
+describe('the production safety check: the admin UI', () => {
+  it('refuses adminUi without auth, and accepts it with auth', async () => {
+    const check = checkProductionSafety(
+      { adminUi: { auth: false } },
+      silent,
+      undefined,
+      production(false),
+    );
+    await expect(check).rejects.toThrow(
+      'adminUi: serves the Socket.IO admin UI without authentication',
+    );
+    expect(
+      await findUnsafeSettings(
+        {
+          adminUi: {
+            auth: {
+              username: 'ops',
+              password: '$2b$04$abcdefghijklmnopqrstuuJ0PnmVhvSH4lJrU0AC2j7HvQ8UC2Hve',
+            },
+          },
+        },
+        undefined,
+        production(false),
+      ),
+    ).toEqual([]);
+  });
+});
+
 const hostileAllowed = async (cors: unknown) =>
   (await findUnsafeSettings({ cors } as never, undefined, production(false)))[0]?.problem;
 

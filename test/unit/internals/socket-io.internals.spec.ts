@@ -9,6 +9,7 @@ import {
   closeServer,
   existingNamespace,
   holdPackets,
+  namespacesOf,
   refuseNewClients,
 } from '../../../lib/internals/socket-io.internals.js';
 
@@ -57,7 +58,17 @@ describe('socket.io internals (lib/internals/socket-io.internals.ts)', () => {
     expect(existingNamespace(server, '/')).toBe(server.of('/'));
     expect(existingNamespace(server, '/nobody')).toBeUndefined();
     expect(existingNamespace(server, '/nobody')).toBeUndefined();
+    expect([...namespacesOf(server)]).toEqual([server.of('/'), chat]);
     expect(server._nsps.has('/nobody')).toBe(false);
+  });
+
+  it('lists every namespace of a server, dynamic children included', async () => {
+    const { server, connect } = await serve();
+    server.of('/chat');
+    server.of(/^\/room-\d+$/);
+    const child = connect('/room-7');
+    await new Promise<void>((resolve) => child.once('connect', () => resolve()));
+    expect(namespacesOf(server).map((n) => n.name)).toEqual(['/', '/chat', '/room-7']);
   });
 
   it('refuses new clients once told to, and keeps the connected ones', async () => {

@@ -8,6 +8,9 @@ class AllowAll {
   }
 }
 
+/** A hash in bcrypt's format (cost 4); the option takes hashes, never passwords. */
+const BCRYPT = '$2b$04$C6UzMDM.H6dfI/f/IKcEeO5gRwQ4VJjN7Tk0fzL7kV2j1RAT8Tbsu';
+
 describe('validateSocketIOOptions', () => {
   it('accepts no options and every option with a right value', () => {
     expect(validateSocketIOOptions(undefined)).toEqual({});
@@ -47,6 +50,8 @@ describe('validateSocketIOOptions', () => {
     ['parser', 'default'],
     ['messageQueue', { type: 'postgres', url: 'postgres://localhost/test' }],
     ['logger', { log() {}, error() {}, warn() {} }],
+    ['adminUi', { auth: false }],
+    ['adminUi', { auth: { username: 'ops', password: BCRYPT }, origin: [/\.ops\.example$/] }],
   ])('accepts %s: %o', (key, value) => {
     expect(() => validateSocketIOOptions({ [key]: value })).not.toThrow();
   });
@@ -83,6 +88,16 @@ describe('validateSocketIOOptions', () => {
     ['channel', '', 'must be a non-empty string'],
     ['defaultErrorHandler', 'handler', 'must be a function'],
     ['logger', 'debug', 'must be a boolean or a LoggerService'],
+    ['adminUi', true, 'must be an object'],
+    ['adminUi', {}, 'auth must be { username, password }'],
+    ['adminUi', { auth: { username: 'ops', password: 'hunter2' } }, 'must be a bcrypt hash'],
+    [
+      'adminUi',
+      { auth: false, namespace: 'admin' },
+      "namespace must be a string starting with '/'",
+    ],
+    ['adminUi', { auth: false, origin: 42 }, 'origin must be an origin'],
+    ['adminUi', { auth: false, mode: 'debug' }, "mode must be 'development' or 'production'"],
   ])('rejects %s: %o, naming it', (key, value, detail) => {
     let error: unknown;
     try {
