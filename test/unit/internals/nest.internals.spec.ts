@@ -2,18 +2,25 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import * as common from '@nestjs/common/internal';
-import * as websockets from '@nestjs/websockets/internal';
 import { WsParamtype as NestWsParamtype } from '@nestjs/websockets/enums/ws-paramtype.enum.js';
 import { UseGuards, type CanActivate } from '@nestjs/common';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { describe, expect, it } from 'vitest';
 import * as ours from '../../../lib/internals/nest.internals.js';
+import { NEST_MAJOR } from '../../support/nest-version.js';
 
 // Each key the package copies from Nest, compared with the installed Nest: a renamed key fails
 // here instead of silently calling a guarded handler without its guard.
 
 const require = createRequire(import.meta.url);
+// Nest 12 exposes its private constants as `*/internal`; Nest 11 (CommonJS, no exports map) as
+// `*/constants.js`. The copies must match whichever Nest is installed.
+const internal = (pkg: string) =>
+  import(NEST_MAJOR >= 12 ? `${pkg}/internal` : `${pkg}/constants.js`) as Promise<
+    Record<string, unknown>
+  >;
+const common = await internal('@nestjs/common');
+const websockets = await internal('@nestjs/websockets');
 // @nestjs/websockets exports no ./package.json: read the one beside its entry.
 const installed = (name: string): string =>
   JSON.parse(readFileSync(join(dirname(require.resolve(name)), 'package.json'), 'utf8')).version;
