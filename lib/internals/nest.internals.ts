@@ -4,13 +4,13 @@
  * map may close it); test/unit/internals/nest.internals.spec.ts compares each copy with the
  * installed Nest and fails when one no longer matches.
  *
- * Checked on @nestjs/common 12.5.1, @nestjs/core 12.5.1 and @nestjs/websockets 12.1.1 (and on
- * 11.2.10, which has the same keys).
+ * Checked on @nestjs/common and @nestjs/core 12.5.1 and 11.2.10, @nestjs/websockets 12.1.1 and
+ * 11.2.6 (the same keys in both majors).
  */
 export const NEST_CHECKED_VERSIONS = {
-  '@nestjs/common': '12.5.1',
-  '@nestjs/core': '12.5.1',
-  '@nestjs/websockets': '12.1.1',
+  '@nestjs/common': ['11.2.10', '12.5.1'],
+  '@nestjs/core': ['11.2.10', '12.5.1'],
+  '@nestjs/websockets': ['11.2.6', '12.1.1'],
 } as const;
 
 // @nestjs/websockets/internal: what @WebSocketGateway() and @SubscribeMessage() write.

@@ -25,6 +25,8 @@ const websockets = await internal('@nestjs/websockets');
 const installed = (name: string): string =>
   JSON.parse(readFileSync(join(dirname(require.resolve(name)), 'package.json'), 'utf8')).version;
 
+const major = (version: string) => version.split('.')[0];
+
 describe('Nest internals (lib/internals/nest.internals.ts)', () => {
   it.each([
     ['GATEWAY_METADATA', websockets.GATEWAY_METADATA],
@@ -94,7 +96,7 @@ describe('Nest internals (lib/internals/nest.internals.ts)', () => {
     'was checked on the major version of %s that is installed',
     (name, checked) => {
       // A new major may move any of the keys above: check them again and update the versions.
-      expect(installed(name).split('.')[0]).toBe(checked.split('.')[0]);
+      expect(checked.map(major)).toContain(major(installed(name)));
     },
   );
 });
