@@ -13,6 +13,7 @@ import {
   GATEWAY_OPTIONS,
   MESSAGE_MAPPING_METADATA,
   MESSAGE_METADATA,
+  NEST_LOOKS_UP_HANDLE_CONNECTION_PER_CLIENT,
   PORT_METADATA,
 } from '../internals/nest.internals.js';
 
@@ -68,9 +69,11 @@ const scanner = new MetadataScanner();
  * Nest calls a gateway's `handleConnection` after the client is accepted, and its
  * `handleDisconnect` without catching what it throws; the admission runs `handleConnection`
  * before acceptance instead. So while Nest connects the gateways (it reads both methods then),
- * they are shadowed on each instance: a no-op `handleConnection` and a `handleDisconnect` that
- * logs its errors. `release()` removes the shadows once the gateways are connected, so the
- * instance is the user's own again (a test that calls `gateway.handleConnection()` runs it).
+ * they are shadowed on each instance: a `handleConnection` that skips Nest's own call for a
+ * client the admission served (and runs the user's code for any other call, such as a test's),
+ * and a `handleDisconnect` that logs its errors. `release()` removes the shadows once the
+ * gateways are connected (on Nest 11, which looks `handleConnection` up at every connection,
+ * that one stays), so the instance is the user's own again.
  */
 @Injectable()
 export class GatewayRegistry {
@@ -229,7 +232,20 @@ export class GatewayRegistry {
       });
     }
     if (typeof handleConnection !== 'function') return undefined;
-    this.define(instance, 'handleConnection', () => undefined);
+    // Nest's own call for a client of a namespace this registry serves is skipped (the admission
+    // already ran it); any other call, such as a unit test's, runs the user's code. Nest 12 reads
+    // the method once, so release() removes this; Nest 11 looks it up per client, so it stays.
+    const standIn = (socket: unknown, ...rest: unknown[]) =>
+      this.byNamespace.has((socket as Partial<Socket> | undefined)?.nsp as Namespace)
+        ? undefined
+        : handleConnection.call(instance, socket, ...rest);
+    if (NEST_LOOKS_UP_HANDLE_CONNECTION_PER_CLIENT) {
+      Object.defineProperty(instance, 'handleConnection', {
+        value: standIn,
+        configurable: true,
+        writable: true,
+      });
+    } else this.define(instance, 'handleConnection', standIn);
     return (socket) => handleConnection.call(instance, socket);
   }
 

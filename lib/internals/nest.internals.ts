@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
 /**
  * Every private detail of Nest this package relies on, in one place. Nest keeps these keys in
  * `@nestjs/*\/internal`, which is not public API and which the package does not import (its exports
@@ -62,3 +66,14 @@ export const WsParamtype = {
   /** `@Ack()` */
   ACK: 13,
 } as const;
+
+/**
+ * Nest 11 looks a gateway's `handleConnection` up at every connection (`instance.handleConnection(...)`),
+ * Nest 12 binds it once when it connects the gateway.
+ */
+export const NEST_LOOKS_UP_HANDLE_CONNECTION_PER_CLIENT = (() => {
+  const require = createRequire(import.meta.url);
+  // @nestjs/websockets exports no ./package.json: read the one beside its entry.
+  const file = join(dirname(require.resolve('@nestjs/websockets')), 'package.json');
+  return Number(JSON.parse(readFileSync(file, 'utf8')).version.split('.')[0]) < 12;
+})();

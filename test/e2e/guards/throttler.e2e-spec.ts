@@ -1,10 +1,22 @@
-import type { INestApplication } from '@nestjs/common';
+import { UseGuards, type INestApplication } from '@nestjs/common';
+import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SocketIOModule, socketThrottlerTracker } from 'nest-socketio';
 import { closeClients, connect, startApp } from '../../support/app.js';
 import { ReliabilityGateway } from '../../support/reliability-fixtures.js';
+import { NEST_MAJOR } from '../../support/nest-version.js';
+
+/** Nest 11 runs no global guard on gateway handlers: there the guard goes on the gateway. */
+@WebSocketGateway()
+@UseGuards(ThrottlerGuard)
+class GuardedEchoGateway {
+  @SubscribeMessage('echo')
+  echo(@MessageBody() data: unknown) {
+    return data;
+  }
+}
 
 let app: INestApplication | undefined;
 
@@ -20,7 +32,10 @@ async function start(getTracker?: typeof socketThrottlerTracker) {
       SocketIOModule.forRoot({ logger: false }),
       ThrottlerModule.forRoot({ throttlers: [{ limit: 3, ttl: 60_000 }], getTracker }),
     ],
-    providers: [ReliabilityGateway, { provide: APP_GUARD, useClass: ThrottlerGuard }],
+    providers:
+      NEST_MAJOR >= 12
+        ? [ReliabilityGateway, { provide: APP_GUARD, useClass: ThrottlerGuard }]
+        : [GuardedEchoGateway],
   });
   app = started.app;
   return started.url;

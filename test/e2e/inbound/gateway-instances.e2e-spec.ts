@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SocketIOModule } from 'nest-socketio';
 import { closeClients, connect, startApp } from '../../support/app.js';
 import { disconnected } from '../../support/client-events.js';
+import { NEST_MAJOR } from '../../support/nest-version.js';
 
 // The module runs handleConnection before a client is accepted, yet leaves the gateway instance
 // as the user wrote it: a unit test that calls its methods directly runs the user's code.
@@ -46,7 +47,8 @@ describe('gateway instances', () => {
   });
 
   it('are not patched: a directly called handleConnection or handleDisconnect runs the user code', () => {
-    expect(Object.hasOwn(gateway, 'handleConnection')).toBe(false);
+    // Nest 11 looks handleConnection up at every connection: there a pass-through stays on it.
+    expect(Object.hasOwn(gateway, 'handleConnection')).toBe(NEST_MAJOR < 12);
     expect(Object.hasOwn(gateway, 'handleDisconnect')).toBe(false);
     gateway.handleConnection({ id: 'direct-call' } as Socket);
     gateway.handleDisconnect({ id: 'direct-call' } as Socket);
