@@ -96,18 +96,24 @@ class DownStore extends session.MemoryStore {
   }
 }
 
+/** The session gateway and its login controller, on an app whose module uses `middleware`. */
+async function startWithSession(middleware: Parameters<typeof startSessionApp>[1]) {
+  const started = await startSessionApp(
+    {
+      imports: [SocketIOModule.forRoot({ logger: false, session: middleware })],
+      providers: [SessionGateway],
+      controllers: [SessionController],
+    },
+    middleware,
+  );
+  app = started.app;
+  return started;
+}
+
 describe('managed sessions', () => {
   it('each socket has its own, even two of one browser', async () => {
     const middleware = session({ secret: 's', resave: false, saveUninitialized: false });
-    const started = await startSessionApp(
-      {
-        imports: [SocketIOModule.forRoot({ logger: false, session: middleware })],
-        providers: [SessionGateway],
-        controllers: [SessionController],
-      },
-      middleware,
-    );
-    app = started.app;
+    const started = await startWithSession(middleware);
     const { cookie } = await http(started.url, '/session/login', { body: { user: 'ann' } });
     const a = await connect(started.url, { extraHeaders: { cookie: cookie! } });
     const b = await connect(started.url, { extraHeaders: { cookie: cookie! } });
@@ -124,15 +130,7 @@ describe('managed sessions', () => {
       resave: false,
       saveUninitialized: false,
     });
-    const started = await startSessionApp(
-      {
-        imports: [SocketIOModule.forRoot({ logger: false, session: middleware })],
-        providers: [SessionGateway],
-        controllers: [SessionController],
-      },
-      middleware,
-    );
-    app = started.app;
+    const started = await startWithSession(middleware);
     // A genuine cookie (saving works, reading fails): the middleware's read of the store fails.
     const cookie = (await http(started.url, '/session/login', { body: { user: 'ann' } })).cookie!;
     expect(cookie).toMatch(/^connect\.sid=s%3A/);
