@@ -1,62 +1,18 @@
-import diagnostics from 'node:diagnostics_channel';
 import { randomUUID } from 'node:crypto';
-import { Controller, Get, type INestApplication } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import type { INestApplication } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  QUEUE_CHANNEL,
-  SocketIOHealthIndicator,
-  SocketIOModule,
-  SocketService,
-  type SocketIOModuleOptions,
-  type SocketQueueMessage,
-} from 'nest-socketio';
-import { closeClients, connect, startApp } from '../../support/app.js';
+import { SocketService, type SocketIOModuleOptions } from 'nest-socketio';
+import { closeClients, connect } from '../../support/app.js';
 import { CuttableProxy } from '../../support/cuttable-proxy.js';
-import { ObservedGateway, PrivateGateway } from '../../support/observability-app.js';
+import { getHealth, queueMessage, startHealthApp } from '../../support/health-app.js';
 import { freePort, OwnRedis, requireService } from '../../support/services.js';
-
-@Controller('health')
-class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly socketio: SocketIOHealthIndicator,
-  ) {}
-
-  @Get()
-  @HealthCheck()
-  check() {
-    return this.health.check([() => this.socketio.isHealthy('socketio')]);
-  }
-}
 
 let app: INestApplication | undefined;
 
 async function start(options: SocketIOModuleOptions) {
-  const started = await startApp({
-    imports: [SocketIOModule.forRoot({ logger: false, ...options }), TerminusModule],
-    controllers: [HealthController],
-    providers: [ObservedGateway, PrivateGateway],
-  });
+  const started = await startHealthApp(options);
   app = started.app;
   return started.url;
-}
-
-async function getHealth(url: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${url}/health`);
-  return { status: res.status, body: await res.json() };
-}
-
-/** Resolves with the next message on nest-socketio:queue that matches. */
-function queueMessage(match: (m: SocketQueueMessage) => boolean): Promise<SocketQueueMessage> {
-  return new Promise((resolve) => {
-    const listener = (message: unknown) => {
-      if (!match(message as SocketQueueMessage)) return;
-      diagnostics.unsubscribe(QUEUE_CHANNEL, listener);
-      resolve(message as SocketQueueMessage);
-    };
-    diagnostics.subscribe(QUEUE_CHANNEL, listener);
-  });
 }
 
 afterEach(async () => {
