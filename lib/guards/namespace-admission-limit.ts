@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { ConnectionRefusedError } from '../errors/connection-refused.error.js';
 import { connectionHasNamespace } from '../internals/socket-io.internals.js';
+import { SocketObservability } from '../observability/socket-observability.js';
 
 /** Admissions (guards, session, handleConnection) one connection may have under way at once. */
 export const MAX_PENDING_ADMISSIONS = 8;
@@ -24,6 +25,8 @@ interface ClientState {
 export class NamespaceAdmissionLimit {
   private readonly clients = new WeakMap<object, ClientState>();
 
+  constructor(@Inject(SocketObservability) private readonly observability: SocketObservability) {}
+
   /**
    * Calls `admit` with the callback to call once decided, or refuses the socket (`next(error)`).
    */
@@ -44,7 +47,10 @@ export class NamespaceAdmissionLimit {
       refusal = 'Too many connections pending';
     }
     if (refusal) {
-      next(new ConnectionRefusedError(refusal));
+      // Reported (log, channel, metric) as every other refusal is.
+      const error = new ConnectionRefusedError(refusal);
+      this.observability.refused(socket, error);
+      next(error);
       if (++state.refused === MAX_REFUSED_CONNECTS) client.conn.close();
       return;
     }

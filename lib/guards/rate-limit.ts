@@ -3,6 +3,7 @@ import type { Event, Namespace, Socket } from 'socket.io';
 import { SocketError } from '../errors/error-reply.js';
 import { ConnectionRefusedError } from '../errors/connection-refused.error.js';
 import { SocketErrors } from '../errors/socket-errors.js';
+import { SocketObservability } from '../observability/socket-observability.js';
 import type { RateLimitOptions } from '../interfaces/socket-io-module-options.interface.js';
 import { SocketIOConfig } from '../socket-io.config.js';
 import { SharedRateCount } from './rate-limit-store.js';
@@ -47,6 +48,7 @@ export class RateLimit implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(SocketIOConfig) private readonly config: SocketIOConfig,
     @Inject(SocketErrors) private readonly errors: SocketErrors,
+    @Inject(SocketObservability) private readonly observability: SocketObservability,
   ) {
     const { rateLimit } = config.options;
     this.enabled = rateLimit !== undefined;
@@ -68,9 +70,13 @@ export class RateLimit implements OnModuleInit, OnModuleDestroy {
   install(nsp: Namespace): void {
     if (!this.enabled) return;
     nsp.use((socket, next) =>
-      settled(this.take(this.keyOf(socket)), (ok) =>
-        ok ? next() : next(new ConnectionRefusedError(TOO_MANY)),
-      ),
+      settled(this.take(this.keyOf(socket)), (ok) => {
+        if (ok) return next();
+        // Reported (log, channel, metric) as every other refusal is.
+        const refusal = new ConnectionRefusedError(TOO_MANY);
+        this.observability.refused(socket, refusal);
+        next(refusal);
+      }),
     );
     nsp.on('connection', (socket: Socket) => this.watch(socket));
   }

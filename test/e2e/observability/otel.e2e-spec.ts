@@ -6,7 +6,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
@@ -18,12 +18,7 @@ import type { SocketIOModuleOptions } from 'nest-socketio';
 import { client, closeClients, connect } from '../../support/app.js';
 import { connectError, disconnected } from '../../support/client-events.js';
 import { startObservedApp } from '../../support/observability-app.js';
-
-/** A reader the test collects from whenever it wants (the SDK's own in-memory pull). */
-class PullReader extends MetricReader {
-  protected async onShutdown(): Promise<void> {}
-  protected async onForceFlush(): Promise<void> {}
-}
+import { PullReader } from '../../support/otel-reader.js';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const CLIENT_SPAN = 'b7ad6b7169203331';
@@ -39,17 +34,8 @@ async function start(options: SocketIOModuleOptions = {}) {
   return started.url;
 }
 
-async function collect(): Promise<MetricData[]> {
-  const { resourceMetrics } = await reader.collect();
-  return resourceMetrics.scopeMetrics
-    .filter((s) => s.scope.name === 'nest-socketio')
-    .flatMap((s) => s.metrics);
-}
-
-async function points(name: string) {
-  const metric = (await collect()).find((m) => m.descriptor.name === name);
-  return (metric?.dataPoints ?? []) as { attributes: Record<string, unknown>; value: any }[];
-}
+const collect = () => reader.moduleMetrics();
+const points = (name: string) => reader.points(name);
 
 /** The spans ended so far with this name (exports are asynchronous: flushed first). */
 async function finished(name?: string): Promise<ReadableSpan[]> {
