@@ -15,6 +15,8 @@ export const EXTRA_KINDS = [
   // The OpenTelemetry server's cost split: the meter provider alone, the tracer provider alone.
   'nest-socketio-otel-metrics',
   'nest-socketio-otel-traces',
+  // Raw socket.io with the same SDK doing the same work per event by hand: the SDK's own cost.
+  'raw-otel',
 ] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number] | (typeof EXTRA_KINDS)[number];
 

@@ -29,6 +29,9 @@ async function start(config: ServerConfig): Promise<BenchServer> {
       (await import('./otel-sdk.js')).registerBenchSdk(parts);
       return (await import('./nest-socketio.js')).startNestSocketIO(config, false);
     }
+    case 'raw-otel':
+      (await import('./otel-sdk.js')).registerBenchSdk();
+      return (await import('./raw-otel.js')).startRawOtel(config);
     case 'nest-socketio-base': {
       const base = process.env.BENCH_BASE_LIB;
       if (!base) throw new Error('nest-socketio-base needs BENCH_BASE_LIB (a compiled index.js)');
