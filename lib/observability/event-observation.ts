@@ -18,8 +18,6 @@ export class EventObservation {
   private markedError?: unknown;
 
   constructor(
-    private readonly namespace: string,
-    private readonly event: string,
     private readonly message: SocketEventMessage | undefined,
     private readonly otel: OtelRecorder | undefined,
     private readonly otelEvent: OtelEvent | undefined,
@@ -31,14 +29,11 @@ export class EventObservation {
 
   /** Runs the handler inside the channel's stores and the span's context. */
   run<R>(fn: () => R): R {
-    const otel = this.otel;
-    const otelEvent = this.otelEvent;
-    const inner = otel && otelEvent ? () => otel.run(otelEvent, fn) : fn;
     const message = this.message;
-    if (!message) return this.settleSync(inner);
+    if (!message) return this.settleSync(fn);
     return eventChannel.start.runStores(message, () => {
       try {
-        return this.settleSync(inner);
+        return this.settleSync(fn);
       } finally {
         eventChannel.end.publish(message);
       }
@@ -65,7 +60,7 @@ export class EventObservation {
   private settleSync<R>(fn: () => R): R {
     let result: R;
     try {
-      result = fn();
+      result = this.otelEvent ? this.otel!.run(this.otelEvent, fn, undefined) : fn();
     } catch (err) {
       this.finish(err, true);
       throw err;
@@ -104,7 +99,7 @@ export class EventObservation {
       }
     }
     if (this.otelEvent) {
-      this.otel!.endEvent(this.otelEvent, this.namespace, this.event, outcome, status, error);
+      this.otel!.endEvent(this.otelEvent, outcome, status, error);
     }
   }
 }

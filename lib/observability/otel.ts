@@ -39,13 +39,22 @@ export async function loadOtelApi(): Promise<LoadedOtelApi | undefined> {
   }
 }
 
-/** What one handled event holds while it runs: its span (if traced) and start time. */
+/** What one handled event holds while it runs: its labels, its span (if traced), its clock. */
 export interface OtelEvent {
+  /** The event's span name and attribute objects (looked up once, at the start). */
+  labels: object;
   /** @opentelemetry/api's `Span` while tracing. */
   span?: object;
   /** @opentelemetry/api's `Context` while tracing. */
   context?: object;
+  /** `performance.now()` at the start; NaN when the span keeps the time (the SDK's spans do). */
   start: number;
+}
+
+/** The SDK's spans (its `ReadableSpan`) know their start and, once ended, their duration. */
+interface TimedSpan {
+  startTime?: unknown;
+  duration?: [number, number];
 }
 
 /**
@@ -152,32 +161,48 @@ export class OtelRecorder {
 
   /** Starts one event: its span (a child of `parent`) and its clock. */
   startEvent(namespace: string, event: string, parent: TraceParent | undefined): OtelEvent {
-    const start = performance.now();
-    if (!this.tracer) return { start };
     const labels = this.labelsOf(namespace, event);
+    if (!this.tracer) return { labels, start: performance.now() };
     const base = (parent as Context | undefined) ?? this.api.ROOT_CONTEXT;
     const span = this.tracer.startSpan(labels.name, labels.spanOptions, base);
-    return { span, context: this.api.trace.setSpan(base, span), start };
+    // The SDK's span reads the clock itself: the duration comes from it, not from a second read.
+    const start = (span as TimedSpan).startTime === undefined ? performance.now() : NaN;
+    return { labels, span, context: this.api.trace.setSpan(base, span), start };
   }
 
-  /** Runs `fn` with the event's span as the active context (children of it are the handler's work). */
-  run<R>(otel: OtelEvent, fn: () => R): R {
-    return otel.context ? this.api.context.with(otel.context as Context, fn) : fn();
+  /**
+   * Runs `fn` with the event's span as the active context (children of it are the handler's
+   * work): one `context.with`, no closure of its own.
+   */
+  run<T, R>(otel: OtelEvent, fn: (this: T) => R, self: T): R {
+    return otel.context ? this.api.context.with(otel.context as Context, fn, self) : fn.call(self);
   }
 
   endEvent(
     otel: OtelEvent,
-    namespace: string,
-    event: string,
     outcome: SocketEventOutcome,
     status: number | undefined,
     error: unknown,
   ): void {
-    const counted = this.outcome(namespace, event, outcome);
+    const counted = this.outcome(otel.labels as EventLabels, outcome);
     counted.count++;
-    this.duration?.record((performance.now() - otel.start) / 1000, counted.attributes);
     const span = otel.span as Span | undefined;
-    if (!span) return;
+    if (span) this.endSpan(span, outcome, status, error);
+    if (!this.duration) return;
+    const spent = (span as TimedSpan | undefined)?.duration;
+    const seconds =
+      spent && Number.isNaN(otel.start)
+        ? spent[0] + spent[1] / 1e9
+        : (performance.now() - otel.start) / 1000;
+    this.duration.record(seconds, counted.attributes);
+  }
+
+  private endSpan(
+    span: Span,
+    outcome: SocketEventOutcome,
+    status: number | undefined,
+    error: unknown,
+  ): void {
     span.setAttribute('socketio.outcome', outcome);
     if (outcome !== 'ok') {
       if (status !== undefined) span.setAttribute('socketio.status', status);
@@ -195,7 +220,7 @@ export class OtelRecorder {
 
   /** An event refused before any handler ran (rate limit): counted, not timed. */
   refusedEvent(namespace: string, event: string): void {
-    this.outcome(namespace, event, 'rate_limited').count++;
+    this.outcome(this.labelsOf(namespace, event), 'rate_limited').count++;
   }
 
   connected(namespace: string, delta: 1 | -1): void {
@@ -232,8 +257,7 @@ export class OtelRecorder {
     return labels;
   }
 
-  private outcome(namespace: string, event: string, outcome: string): OutcomeCount {
-    const labels = this.labelsOf(namespace, event);
+  private outcome(labels: EventLabels, outcome: string): OutcomeCount {
     let counted = labels.byOutcome.get(outcome);
     if (!counted) {
       const attributes = { ...labels.spanOptions.attributes, 'socketio.outcome': outcome };

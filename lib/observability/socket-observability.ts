@@ -183,8 +183,6 @@ export class SocketObservability {
     const namespace = this.namespaces.label(socket.nsp.name);
     const label = this.eventLabel(socket.nsp, namespace, event);
     const observation = new EventObservation(
-      namespace,
-      label,
       traced ? EventObservation.messageFor(socket, event, args) : undefined,
       otel,
       otel?.startEvent(namespace, label, this.parents.get(socket)),
