@@ -1,9 +1,7 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { context, metrics, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
-import { Server } from 'socket.io';
 import type { ServerConfig } from '../protocol.js';
 import type { BenchServer } from './bench-server.js';
+import { startRaw } from './raw.js';
 
 /**
  * Raw socket.io doing by hand, per event, what nest-socketio does with an OpenTelemetry SDK
@@ -11,8 +9,7 @@ import type { BenchServer } from './bench-server.js';
  * a duration histogram sample and a count. Against `raw` it is the SDK's own cost: the floor
  * the module's `nest-socketio-otel` / `nest-socketio` ratio is judged by.
  */
-export async function startRawOtel(config: ServerConfig): Promise<BenchServer> {
-  void config;
+export function startRawOtel(config: ServerConfig): Promise<BenchServer> {
   const tracer = trace.getTracer('nest-socketio');
   const meter = metrics.getMeter('nest-socketio');
   const duration = meter.createHistogram('socketio.event.duration', { unit: 's' });
@@ -25,12 +22,12 @@ export async function startRawOtel(config: ServerConfig): Promise<BenchServer> {
     attributes: { 'socketio.namespace': '/', 'socketio.event': 'echo' },
   };
   const namespace = { 'socketio.namespace': '/' };
-  const http = createServer();
-  const io = new Server(http);
-  io.on('connection', (socket) => {
-    connections.add(1, namespace);
-    socket.once('disconnect', () => connections.add(-1, namespace));
-    socket.on('echo', (data: unknown, ack: (reply: unknown) => void) => {
+  return startRaw(config, {
+    connected(socket) {
+      connections.add(1, namespace);
+      socket.once('disconnect', () => connections.add(-1, namespace));
+    },
+    echo(data, ack) {
       const start = performance.now();
       const span = tracer.startSpan('/ echo', options, ROOT_CONTEXT);
       context.with(trace.setSpan(ROOT_CONTEXT, span), () => ack(data));
@@ -38,17 +35,6 @@ export async function startRawOtel(config: ServerConfig): Promise<BenchServer> {
       duration.record((performance.now() - start) / 1000, counted);
       span.setAttribute('socketio.outcome', 'ok');
       span.end();
-    });
+    },
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (http.address() as AddressInfo).port,
-    broadcast: (event, data, room) => {
-      if (room) io.to(room).emit(event, data);
-      else io.emit(event, data);
-    },
-    close: async () => {
-      await io.close();
-    },
-  };
 }

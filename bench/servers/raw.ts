@@ -1,17 +1,25 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 import type { ServerConfig } from '../protocol.js';
 import { redisAdapter, type BenchServer } from './bench-server.js';
 
+/** What a raw server does per client and per echo (`raw-otel` adds its SDK work around them). */
+export interface RawHooks {
+  connected?(socket: Socket): void;
+  echo?(data: unknown, ack: (reply: unknown) => void): void;
+}
+
 /** Raw socket.io on a Node HTTP server: the baseline. */
-export async function startRaw(config: ServerConfig): Promise<BenchServer> {
+export async function startRaw(config: ServerConfig, hooks: RawHooks = {}): Promise<BenchServer> {
+  const echo = hooks.echo ?? ((data: unknown, ack: (reply: unknown) => void) => ack(data));
   const http = createServer();
   const io = new Server(http);
   const redis = config.redis ? await redisAdapter(config.redis) : undefined;
   if (redis) io.adapter(redis.adapter);
   io.on('connection', (socket) => {
-    socket.on('echo', (data: unknown, ack: (reply: unknown) => void) => ack(data));
+    hooks.connected?.(socket);
+    socket.on('echo', echo);
     socket.on('join', (room: string, ack: (reply: unknown) => void) => {
       void Promise.resolve(socket.join(room)).then(() => ack(true));
     });
