@@ -1,3 +1,4 @@
+import { WebSocketServer } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { InvalidSocketIOOptionError } from 'nest-socketio';
 import { validateSocketIOOptions } from '../../../lib/socket-io.options.js';
@@ -50,7 +51,7 @@ describe('validateSocketIOOptions', () => {
     ['connectionStateRecovery', true],
     ['parser', 'default'],
     ['wsEngine', 'ws'],
-    ['wsEngine', class MyEngine {}],
+    ['wsEngine', WebSocketServer],
     ['messageQueue', { type: 'postgres', url: 'postgres://localhost/test' }],
     ['logger', { log() {}, error() {}, warn() {} }],
     ['adminUi', { auth: false }],
@@ -73,7 +74,11 @@ describe('validateSocketIOOptions', () => {
     ['cookie', 'io', 'must be a boolean or cookie options'],
     ['parser', 'json', "must be 'default' or 'msgpack'"],
     ['wsEngine', 'uws', "must be 'ws', 'eiows' or a ws-compatible server class"],
-    ['wsEngine', { Server: class {} }, "must be 'ws', 'eiows' or a ws-compatible server class"],
+    [
+      'wsEngine',
+      { Server: WebSocketServer },
+      "must be 'ws', 'eiows' or a ws-compatible server class",
+    ],
     ['connectionStateRecovery', 'yes', 'must be a boolean or an object'],
     [
       'connectionStateRecovery',
