@@ -2,12 +2,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import type { ServerConfig } from '../protocol.js';
-import { redisAdapter, type BenchServer } from './bench-server.js';
+import { eiowsServer, redisAdapter, type BenchServer } from './bench-server.js';
 
-/** Raw socket.io on a Node HTTP server: the baseline. */
+/** Raw socket.io on a Node HTTP server: the baseline (on its default engine, `ws`). */
 export async function startRaw(config: ServerConfig): Promise<BenchServer> {
   const http = createServer();
-  const io = new Server(http);
+  const io = new Server(
+    http,
+    config.engine === 'eiows' ? { wsEngine: (await eiowsServer()) as never } : {},
+  );
   const redis = config.redis ? await redisAdapter(config.redis) : undefined;
   if (redis) io.adapter(redis.adapter);
   io.on('connection', (socket) => {
