@@ -59,8 +59,7 @@ function parseArgs(argv: string[]): Args {
       // `kind@engine` runs a kind on another WebSocket engine (see ENGINES); raw stays on ws.
       args.servers = argv[++i].split(',') as ServerLabel[];
       for (const label of args.servers) parseServer(label);
-    }
-    else if (arg === '--sessions') args.sessions = argv[++i].split(',');
+    } else if (arg === '--sessions') args.sessions = argv[++i].split(',');
     else
       throw new Error(
         `unknown argument ${arg} (--tiny, --rounds N, --out FILE, --servers a,b@eiows, --sessions main|echo|room,connect,redis)`,

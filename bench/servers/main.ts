@@ -13,6 +13,8 @@ async function start(config: ServerConfig): Promise<BenchServer> {
     case 'raw':
       return (await import('./raw.js')).startRaw(config);
     case 'nest-gateway':
+      // Nest's IoAdapter builds its own server: only the env-driven helpers apply to it.
+      if (config.engine === 'eiows') throw new Error('nest-gateway runs on ws only');
       return (await import('./nest-gateway.js')).startNestGateway(config);
     case 'nest-socketio':
       return (await import('./nest-socketio.js')).startNestSocketIO(config, false);
