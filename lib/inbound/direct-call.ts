@@ -1,11 +1,12 @@
 import type { Socket } from 'socket.io';
 import { WsParamtype } from '../internals/nest.internals.js';
-import type { DirectHandler } from './direct-handlers.js';
 
 /** One argument of a handler read from the event itself: the client, the data or the ack. */
 export type PlainParam = (socket: Socket, data: unknown, ack: unknown) => unknown;
 
 type Method = (...args: unknown[]) => unknown;
+/** A direct handler that reads only the client, the data and the ack (a `DirectHandler`). */
+type PlainHandler = (socket: Socket, data: unknown, ack: unknown) => unknown;
 
 /**
  * The getter of a `@ConnectedSocket()`, `@MessageBody(property?)` or `@Ack()` parameter, or
@@ -36,7 +37,7 @@ export function plainCall(
   instance: object,
   method: Method,
   params: [index: number, get: PlainParam][],
-): DirectHandler {
+): PlainHandler {
   if (params.length === 1 && params[0][0] === 0) {
     const get = params[0][1];
     return (socket, data, ack) => method.call(instance, get(socket, data, ack));
