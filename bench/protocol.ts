@@ -20,9 +20,34 @@ export const EXTRA_KINDS = [
 ] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number] | (typeof EXTRA_KINDS)[number];
 
+/**
+ * The WebSocket engine of a server: `ws` as installed (the default, and the baseline's), `ws`
+ * with its native helpers `bufferutil` and `utf-8-validate`, or `eiows` (Node 22+). Servers not
+ * on `bufferutil` run with `WS_NO_BUFFER_UTIL`/`WS_NO_UTF_8_VALIDATE`, so installing the helpers
+ * for a run never changes the baseline.
+ */
+export const ENGINES = ['ws', 'bufferutil', 'eiows'] as const;
+export type Engine = (typeof ENGINES)[number];
+/** A server of a run: a kind, optionally on another engine (`nest-socketio@eiows`). */
+export type ServerLabel = ServerKind | `${ServerKind}@${Engine}`;
+
+/** The kind and engine of a `--servers` entry; throws naming the entry when either is unknown. */
+export function parseServer(label: string): { kind: ServerKind; engine?: Exclude<Engine, 'ws'> } {
+  const [kind, engine] = label.split('@') as [ServerKind, Engine | undefined];
+  if (![...SERVER_KINDS, ...EXTRA_KINDS].includes(kind)) {
+    throw new Error(`unknown server ${label}: kinds are ${[...SERVER_KINDS, ...EXTRA_KINDS]}`);
+  }
+  if (engine !== undefined && !ENGINES.includes(engine)) {
+    throw new Error(`unknown engine in ${label}: engines are ${ENGINES.join(', ')}`);
+  }
+  return engine === undefined || engine === 'ws' ? { kind } : { kind, engine };
+}
+
 /** How a server process is started (passed as JSON in its first argument). */
 export interface ServerConfig {
   kind: ServerKind;
+  /** Another engine than `ws` without native helpers. */
+  engine?: Exclude<Engine, 'ws'>;
   /** Redis URL and channel: the server joins the others through the Redis adapter. */
   redis?: { url: string; channel: string };
 }

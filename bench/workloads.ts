@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { ChildProcessDriver as Child } from '../test/support/child-process.js';
-import type { Reply, ServerConfig, ServerKind, ServerMeasure } from './protocol.js';
+import { parseServer, type Reply, type ServerLabel, type ServerMeasure } from './protocol.js';
 
 /** Sizes of one run; `FULL` by default, `TINY` for the test suite. */
 export interface Sizes {
@@ -102,9 +102,15 @@ const CLOSE = { cmd: 'close' };
 /** A child's first message, once it listens or is ready to load: the reply with id 0. */
 const isReady = (m: { id?: number }) => m.id === 0;
 
-async function startServer(config: ServerConfig, env: RunEnv, tag = ''): Promise<[Child, number]> {
+async function startServer(
+  label: ServerLabel,
+  env: RunEnv,
+  redis?: { url: string; channel: string },
+  tag = '',
+): Promise<[Child, number]> {
+  const config = { ...parseServer(label), redis };
   const child = Child.fork(
-    `server ${config.kind}${tag}`,
+    `server ${label}${tag}`,
     SERVER_MAIN,
     { args: [JSON.stringify(config)], execArgv: ['--expose-gc', ...env.serverFlags] },
     REQUEST_TIMEOUT,
@@ -130,8 +136,8 @@ interface ClientAccess {
 }
 
 /** The guarded variant wants a token and, with sessions, the cookie of a logged-in user. */
-async function clientAccess(kind: ServerKind, port: number): Promise<ClientAccess> {
-  if (kind !== 'nest-socketio-guarded') return {};
+async function clientAccess(label: ServerLabel, port: number): Promise<ClientAccess> {
+  if (parseServer(label).kind !== 'nest-socketio-guarded') return {};
   const res = await fetch(`http://127.0.0.1:${port}/login`);
   const cookie = res.headers.get('set-cookie')?.split(';')[0];
   return { auth: { token: 'bench-token' }, cookie };
@@ -175,12 +181,12 @@ async function fanout(
  * the room crowd, and fan-out to the large crowd, growing the crowd between steps.
  */
 export async function mainSession(
-  kind: ServerKind,
+  kind: ServerLabel,
   sizes: Sizes,
   env: RunEnv,
   only?: 'echo' | 'room',
 ): Promise<[Figures, Checks]> {
-  const [server, port] = await startServer({ kind }, env);
+  const [server, port] = await startServer(kind, env);
   const load = await startLoad();
   try {
     const access = clientAccess(kind, port);
@@ -196,7 +202,7 @@ export async function mainSession(
     const figures: Figures = {};
     await connect(sizes.echoClients);
     const checks: Checks = {};
-    if (kind === 'nest-socketio-guarded') {
+    if (parseServer(kind).kind === 'nest-socketio-guarded') {
       const who = await load.request({ cmd: 'whoami' });
       checks.sessionsLive = who.user === 'bench-user';
     }
@@ -252,11 +258,11 @@ export async function mainSession(
 
 /** A fresh server: connection set-up cost and rate, then idle memory per connection. */
 export async function connectionSession(
-  kind: ServerKind,
+  kind: ServerLabel,
   sizes: Sizes,
   env: RunEnv,
 ): Promise<Figures> {
-  const [server, port] = await startServer({ kind }, env);
+  const [server, port] = await startServer(kind, env);
   const load = await startLoad();
   try {
     const access = await clientAccess(kind, port);
@@ -284,15 +290,15 @@ export async function connectionSession(
 
 /** Two server processes joined by the Redis adapter; one broadcasts, both deliver. */
 export async function redisSession(
-  kind: ServerKind,
+  kind: ServerLabel,
   sizes: Sizes,
   env: RunEnv,
   round: number,
 ): Promise<Figures> {
   const redis = { url: env.redisUrl, channel: `nest-socketio-bench-${process.pid}-${round}` };
   const [[a, portA], [b, portB]] = await Promise.all([
-    startServer({ kind, redis }, env, ' A'),
-    startServer({ kind, redis }, env, ' B'),
+    startServer(kind, env, redis, ' A'),
+    startServer(kind, env, redis, ' B'),
   ]);
   const load = await startLoad();
   try {

@@ -57,3 +57,4 @@ export type {
   BackgroundTask,
   EventsMap,
 } from './interfaces/socket-service.interface.js';
+export type { WsEngineOption, WsServerClass } from './outbound/ws-engine.js';

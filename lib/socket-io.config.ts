@@ -3,6 +3,7 @@ import type { ServerOptions } from 'socket.io';
 import { DEFAULT_PATH, LOGGER_CONTEXT } from './socket-io.constants.js';
 import { validateSocketIOOptions } from './socket-io.options.js';
 import { loadParser } from './outbound/parser.js';
+import { loadWsEngine, type WsServerClass } from './outbound/ws-engine.js';
 import { checkSocketIOInstall, processProbe } from './guards/install-check.js';
 import { checkSessionOptions } from './session/session-options.js';
 import type { SocketIOModuleOptions } from './interfaces/socket-io-module-options.interface.js';
@@ -17,6 +18,8 @@ export class SocketIOConfig {
     readonly logger: LoggerService,
     /** The socket.io parser of the `parser` option (undefined: socket.io's default). */
     readonly parser?: ServerOptions['parser'],
+    /** The WebSocket server class of the `wsEngine` option (undefined: Engine.IO's default). */
+    readonly wsEngine?: WsServerClass,
   ) {
     this.path = options.path ?? DEFAULT_PATH;
   }
@@ -43,5 +46,9 @@ export async function resolveSocketIOConfig(rawOptions: unknown): Promise<Socket
   const logger = loggerFrom(options.logger);
   checkSocketIOInstall(processProbe((message) => logger.debug?.(message)));
   checkSessionOptions(options);
-  return new SocketIOConfig(options, logger, await loadParser(options.parser));
+  const [parser, wsEngine] = await Promise.all([
+    loadParser(options.parser),
+    loadWsEngine(options.wsEngine),
+  ]);
+  return new SocketIOConfig(options, logger, parser, wsEngine);
 }

@@ -3,6 +3,7 @@ import { MESSAGE_QUEUE_KINDS, messageQueueKind } from './queue/queue-kinds.js';
 import { REDIS_QUEUE_TYPES } from './guards/rate-limit-store.js';
 import { adminUiProblem } from './observability/admin-ui.js';
 import { presenceOptionProblem } from './presence/presence-options.js';
+import { wsEngineProblem } from './outbound/ws-engine.js';
 
 /** Thrown at start-up when an option is unknown or has the wrong type; the message names it. */
 export class InvalidSocketIOOptionError extends Error {
@@ -60,6 +61,7 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
       ? 'skipMiddlewares: true is not supported: connection guards run for recovered clients too'
       : undefined;
   },
+  wsEngine: (v) => wsEngineProblem(v),
   serverOptions: (v) => (isPlainObject(v) ? undefined : 'must be an object'),
   alwaysConnect: bool,
   manageSession: bool,

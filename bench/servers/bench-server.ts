@@ -21,3 +21,10 @@ export async function redisAdapter(redis: { url: string; channel: string }) {
     },
   };
 }
+
+/** eiows' server class, for `wsEngine`; loaded by name, as it is installed by hand (Node 22+). */
+export async function eiowsServer(): Promise<unknown> {
+  const name = 'eiows';
+  const mod = (await import(name)) as { Server?: unknown; default?: { Server?: unknown } };
+  return mod.Server ?? mod.default?.Server;
+}

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { ServerCommand, ServerConfig } from '../protocol.js';
 import { serveCommands } from '../protocol.js';
@@ -12,6 +13,8 @@ async function start(config: ServerConfig): Promise<BenchServer> {
     case 'raw':
       return (await import('./raw.js')).startRaw(config);
     case 'nest-gateway':
+      // Nest's IoAdapter builds its own server: only the env-driven helpers apply to it.
+      if (config.engine === 'eiows') throw new Error('nest-gateway runs on ws only');
       return (await import('./nest-gateway.js')).startNestGateway(config);
     case 'nest-socketio':
       return (await import('./nest-socketio.js')).startNestSocketIO(config, false);
@@ -48,7 +51,20 @@ function settle(): void {
 }
 
 const config = JSON.parse(process.argv[2]) as ServerConfig;
+if (config.engine !== 'bufferutil') {
+  // Read by ws when it is first loaded (below, with the server): the native helpers stay off
+  // unless this server is the one run on them, even when they are installed.
+  process.env.WS_NO_BUFFER_UTIL = '1';
+  process.env.WS_NO_UTF_8_VALIDATE = '1';
+}
 const server = await start(config);
+if (config.engine === 'bufferutil') {
+  // ws swallows a failed require of its helpers: make sure this server really runs on them.
+  const loaded = Object.keys(createRequire(import.meta.url).cache);
+  if (!loaded.some((path) => path.includes('/node_modules/bufferutil/'))) {
+    throw new Error('engine bufferutil: npm install --no-save bufferutil utf-8-validate first');
+  }
+}
 let cpuMark = process.cpuUsage();
 
 serveCommands<ServerCommand>(async (command) => {

@@ -78,6 +78,7 @@ export async function startNestSocketIO(
     ? session({ secret: 'bench', resave: false, saveUninitialized: false })
     : undefined;
   const options: SocketIOModuleOptions = {};
+  if (config.engine === 'eiows') options.wsEngine = 'eiows';
   if (redis) options.adapter = redis.adapter;
   if (sessionMiddleware) {
     options.session = sessionMiddleware;

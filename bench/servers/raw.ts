@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import type { ServerConfig } from '../protocol.js';
-import { redisAdapter, type BenchServer } from './bench-server.js';
+import { eiowsServer, redisAdapter, type BenchServer } from './bench-server.js';
 
 /** What a raw server does per client and per echo (`raw-otel` adds its SDK work around them). */
 export interface RawHooks {
@@ -10,11 +10,14 @@ export interface RawHooks {
   echo?(data: unknown, ack: (reply: unknown) => void): void;
 }
 
-/** Raw socket.io on a Node HTTP server: the baseline. */
+/** Raw socket.io on a Node HTTP server: the baseline (on its default engine, `ws`). */
 export async function startRaw(config: ServerConfig, hooks: RawHooks = {}): Promise<BenchServer> {
   const echo = hooks.echo ?? ((data: unknown, ack: (reply: unknown) => void) => ack(data));
   const http = createServer();
-  const io = new Server(http);
+  const io = new Server(
+    http,
+    config.engine === 'eiows' ? { wsEngine: (await eiowsServer()) as never } : {},
+  );
   const redis = config.redis ? await redisAdapter(config.redis) : undefined;
   if (redis) io.adapter(redis.adapter);
   io.on('connection', (socket) => {

@@ -20,6 +20,7 @@ import {
 } from '../internals/nest.internals.js';
 import { SocketIOConfig } from '../socket-io.config.js';
 import { GatewayRegistry, type GatewayEntry } from './gateway-registry.js';
+import { plainCall, plainParam, type PlainParam } from './direct-call.js';
 
 /** A handler called directly: the socket, the event's data and ack, its name and call frame. */
 export type DirectHandler = (
@@ -132,12 +133,16 @@ export class DirectHandlers {
     const routeArgs: Record<string, RouteArg> =
       Reflect.getMetadata(ROUTE_ARGS_METADATA, metatype, methodName) ?? DEFAULT_ARGS;
     const params: [number, ParamFactory][] = [];
+    const plain: [number, PlainParam][] = [];
     for (const [key, arg] of Object.entries(routeArgs)) {
       if (Array.isArray(arg.pipes) && arg.pipes.length > 0) return undefined;
       const factory = paramFactory(key, arg, metatype, method);
       if (!factory) return undefined;
       params.push([arg.index, factory]);
+      const get = isCustom(key) ? undefined : plainParam(paramType(key), arg.data as string);
+      if (get) plain.push([arg.index, get]);
     }
+    if (plain.length === params.length) return plainCall(instance, method, plain);
     const pattern = Reflect.getMetadata(MESSAGE_METADATA, method) ?? 'unknown';
     // The arguments Nest's proxy would see: the client first, the pattern last.
     return (socket, data, ack, event, frame) => {
@@ -176,23 +181,15 @@ function paramFactory(
   metatype: Type,
   method: Method,
 ): ParamFactory | undefined {
-  if (key.includes(CUSTOM_ROUTE_ARGS_METADATA)) {
+  if (isCustom(key)) {
     const { factory, data } = arg;
     if (typeof factory !== 'function') return () => null;
     return (args) => factory(data, new WsExecutionContext(args, metatype, method));
   }
-  const type = Number(key.split(':')[0]);
-  const property = arg.data as string | undefined;
-  switch (type) {
-    case WsParamtype.SOCKET:
-      return (args) => args[0];
-    case WsParamtype.PAYLOAD:
-      return property
-        ? (args) => (args[1] as Record<string, unknown> | undefined)?.[property]
-        : (args) => args[1];
-    case WsParamtype.ACK:
-      return (args) => args.find((a) => typeof a === 'function');
-    default:
-      return undefined;
-  }
+  const get = plainParam(paramType(key), arg.data as string | undefined);
+  return get && ((args) => get(args[0] as Socket, args[1], args[2]));
 }
+
+const isCustom = (key: string) => key.includes(CUSTOM_ROUTE_ARGS_METADATA);
+/** Nest's route-argument key is `type:index`. */
+const paramType = (key: string) => Number(key.split(':')[0]);

@@ -78,10 +78,10 @@ export class EventDispatcher {
     const frame = new SocketCallFrame(socket, event, args);
     const seen = this.observe.event(socket, event, args, frame);
     const call: Call = { socket, frame, ack, manual, seen };
-    const run = () => this.run(call, data, callback, direct, event);
     const source = sessionSourceOf(socket);
-    if (source) this.withSession(source, call, run);
-    else run();
+    // No closure unless the event waits for its session.
+    if (source) this.withSession(source, call, () => this.run(call, data, callback, direct, event));
+    else this.run(call, data, callback, direct, event);
   }
 
   private run(

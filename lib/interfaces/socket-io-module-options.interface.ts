@@ -9,6 +9,7 @@ import type {
 import type { ServerOptions, Socket } from 'socket.io';
 import type { SocketContextApi } from '../context/socket-context.interface.js';
 import type { PresenceOptions } from '../presence/presence.types.js';
+import type { WsEngineOption } from '../outbound/ws-engine.js';
 
 /** A middleware with the shape of express-session's: `(req, res, next) => void`. */
 export type SessionMiddleware = (req: any, res: any, next: (err?: unknown) => void) => void;
@@ -122,6 +123,12 @@ export interface SocketIOModuleOptions {
    */
   connectionStateRecovery?:
     boolean | { maxDisconnectionDuration?: number; skipMiddlewares?: false };
+  /**
+   * The WebSocket server under Engine.IO: `'ws'` (its default, faster on large frames with
+   * `bufferutil` installed), `'eiows'` (an optional peer, Node 22+), or a ws-compatible server
+   * class. See Performance, "Faster engines". @default 'ws'
+   */
+  wsEngine?: WsEngineOption;
   /** Anything else socket.io's `ServerOptions` takes; applied last. @default {} */
   serverOptions?: Partial<ServerOptions>;
   /** Accept clients before connection guards and `handleConnection` run, and disconnect refused ones. @default false */

@@ -11,6 +11,7 @@ export function buildServerOptions(
   parser: ServerOptions['parser'] | undefined,
   path: string,
   gatewayOptions: Record<string, any>,
+  wsEngine?: unknown,
 ): Partial<ServerOptions> {
   const {
     cors: gatewayCors,
@@ -27,6 +28,7 @@ export function buildServerOptions(
   if (o.maxHttpBufferSize !== undefined) options.maxHttpBufferSize = o.maxHttpBufferSize;
   if (o.cookie) options.cookie = o.cookie === true ? true : (o.cookie as ServerOptions['cookie']);
   if (parser) options.parser = parser;
+  if (wsEngine) options.wsEngine = wsEngine;
   if (o.connectionStateRecovery) {
     // Recovered clients go through the admission too (guards, session): never skipped.
     const recovery = o.connectionStateRecovery === true ? {} : o.connectionStateRecovery;

@@ -101,9 +101,9 @@ export class SocketServers implements OnApplicationShutdown {
     const key = serverKey(port, path);
     const existing = this.servers.get(key);
     if (existing) return existing;
-    const { options: moduleOptions, parser } = this.config;
+    const { options: moduleOptions, parser, wsEngine } = this.config;
     const options = this.observability.serverOptions(
-      buildServerOptions(moduleOptions, parser, path, gatewayOptions),
+      buildServerOptions(moduleOptions, parser, path, gatewayOptions, wsEngine),
     );
     const httpServer = port === 0 ? this.httpAdapterHost.httpAdapter?.getHttpServer() : undefined;
     if (port === 0 && !httpServer) {

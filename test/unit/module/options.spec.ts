@@ -1,6 +1,8 @@
+import { WebSocketServer } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { InvalidSocketIOOptionError } from 'nest-socketio';
 import { validateSocketIOOptions } from '../../../lib/socket-io.options.js';
+import { wsEngineProblem } from '../../../lib/outbound/ws-engine.js';
 
 class AllowAll {
   canActivate() {
@@ -48,6 +50,8 @@ describe('validateSocketIOOptions', () => {
     ['cookie', true],
     ['connectionStateRecovery', true],
     ['parser', 'default'],
+    ['wsEngine', 'ws'],
+    ['wsEngine', WebSocketServer],
     ['messageQueue', { type: 'postgres', url: 'postgres://localhost/test' }],
     ['logger', { log() {}, error() {}, warn() {} }],
     ['adminUi', { auth: false }],
@@ -69,6 +73,12 @@ describe('validateSocketIOOptions', () => {
     ['shutdownGrace', -1, 'must be a number of milliseconds, 0 or more'],
     ['cookie', 'io', 'must be a boolean or cookie options'],
     ['parser', 'json', "must be 'default' or 'msgpack'"],
+    ['wsEngine', 'uws', "must be 'ws', 'eiows' or a ws-compatible server class"],
+    [
+      'wsEngine',
+      { Server: WebSocketServer },
+      "must be 'ws', 'eiows' or a ws-compatible server class",
+    ],
     ['connectionStateRecovery', 'yes', 'must be a boolean or an object'],
     [
       'connectionStateRecovery',
@@ -150,5 +160,18 @@ describe('validateSocketIOOptions', () => {
     expect(() =>
       validateSocketIOOptions({ rateLimit: { points: 5, duration: 1000, store: 'redis' } }),
     ).toThrow(/"rateLimit" must be .*store 'memory' or 'messageQueue'/);
+  });
+});
+
+describe("wsEngine: 'eiows'", () => {
+  it('is refused on Node 20 (its addon needs Node 22+), named with the Node version', () => {
+    expect(wsEngineProblem('eiows', '20.19.0')).toBe(
+      "is 'eiows', which needs Node 22 or newer (this is Node 20.19.0): use 'ws' (the default) on this Node",
+    );
+  });
+
+  it('is accepted on Node 22 and 24', () => {
+    expect(wsEngineProblem('eiows', '22.12.0')).toBeUndefined();
+    expect(wsEngineProblem('eiows', '24.1.0')).toBeUndefined();
   });
 });

@@ -125,6 +125,7 @@ describe('package manifest', () => {
       'express-session',
       'socket.io-client',
       'socket.io-msgpack-parser',
+      'eiows',
     ]) {
       expect(manifest.peerDependencies?.[name], name).toBeDefined();
       expect(manifest.peerDependenciesMeta?.[name]?.optional, name).toBe(true);
