@@ -67,13 +67,34 @@ export const WsParamtype = {
   ACK: 13,
 } as const;
 
+/** The major version of the installed @nestjs/websockets. */
+const WEBSOCKETS_MAJOR = (() => {
+  const require = createRequire(import.meta.url);
+  // @nestjs/websockets exports no ./package.json: read the one beside its entry.
+  const file = join(dirname(require.resolve('@nestjs/websockets')), 'package.json');
+  return Number(JSON.parse(readFileSync(file, 'utf8')).version.split('.')[0]);
+})();
+
 /**
  * Nest 11 looks a gateway's `handleConnection` up at every connection (`instance.handleConnection(...)`),
  * Nest 12 binds it once when it connects the gateway.
  */
-export const NEST_LOOKS_UP_HANDLE_CONNECTION_PER_CLIENT = (() => {
-  const require = createRequire(import.meta.url);
-  // @nestjs/websockets exports no ./package.json: read the one beside its entry.
-  const file = join(dirname(require.resolve('@nestjs/websockets')), 'package.json');
-  return Number(JSON.parse(readFileSync(file, 'utf8')).version.split('.')[0]) < 12;
-})();
+export const NEST_LOOKS_UP_HANDLE_CONNECTION_PER_CLIENT = WEBSOCKETS_MAJOR < 12;
+
+/**
+ * Nest 12's `SocketModule` hands the application config to the guards, interceptors and pipes
+ * context creators of gateways, so global enhancers (`useGlobal*`, `APP_*`) run on gateway
+ * handlers; Nest 11's passes none, and they do not.
+ */
+export const NEST_RUNS_GLOBAL_ENHANCERS_ON_GATEWAYS = WEBSOCKETS_MAJOR >= 12;
+
+/** The message Nest's `WsException` carries when a guard refuses (`FORBIDDEN_MESSAGE`). */
+export const FORBIDDEN_MESSAGE = 'Forbidden resource';
+
+/**
+ * `ParamsTokenFactory` of @nestjs/core: the `type` a pipe's `ArgumentMetadata` carries for a
+ * parameter type (`RouteParamtypes`; `@MessageBody()` shares BODY's number), `'custom'` otherwise.
+ */
+export function pipeParamToken(type: unknown): 'body' | 'query' | 'param' | 'custom' {
+  return type === 3 ? 'body' : type === 4 ? 'query' : type === 5 ? 'param' : 'custom';
+}

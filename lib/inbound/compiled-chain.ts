@@ -1,0 +1,163 @@
+import type {
+  ArgumentMetadata,
+  CallHandler,
+  CanActivate,
+  PipeTransform,
+  Type,
+} from '@nestjs/common';
+import { WsException } from '@nestjs/websockets';
+import { defer, from, isObservable, lastValueFrom, mergeAll, mergeMap, of, type Observable } from 'rxjs';
+import { WsExecutionContext, type HandlerFunction } from '../context/ws-execution-context.js';
+import { FORBIDDEN_MESSAGE } from '../internals/nest.internals.js';
+import type { DirectHandler } from './direct-handlers.js';
+import type { HandlerEnhancers } from './handler-enhancers.js';
+
+/** One parameter of the handler: where its value comes from and the pipes it goes through. */
+export interface CompiledParam {
+  readonly index: number;
+  readonly extract: (args: unknown[]) => unknown;
+  /** The handler's pipes, then the parameter's own (Nest's `pipes.concat(paramPipes)`). */
+  readonly pipes: PipeTransform[];
+  readonly metadata: ArgumentMetadata;
+}
+
+/** What a compiled chain is made of, resolved once when the handler is bound. */
+export interface ChainParts extends HandlerEnhancers {
+  readonly instance: object;
+  readonly metatype: Type;
+  readonly method: HandlerFunction;
+  readonly pattern: unknown;
+  readonly params: CompiledParam[];
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * Builds, once per handler, the chain Nest's `WsContextCreator` runs at every event (guards, then
+ * interceptors around pipes and the handler) with Nest's semantics but none of its fixed costs:
+ * a synchronous guard or pipe answers synchronously, rxjs is used only when an interceptor is
+ * there, and one ExecutionContext serves the whole event. Errors are thrown or rejected to the
+ * dispatcher, which answers them as the module's filter does.
+ */
+export function compileChain(parts: ChainParts): DirectHandler {
+  const { instance, metatype, method, pattern, guards, interceptors, params } = parts;
+  const argsLength = params.reduce((n, p) => Math.max(n, p.index + 1), 0);
+  const rounds = params.reduce((n, p) => Math.max(n, p.pipes.length), 0);
+
+  const callHandler = (args: unknown[]): unknown => {
+    const values = applyPipes(args);
+    return isThenable(values)
+      ? values.then((v) => method.apply(instance, v as never[]))
+      : method.apply(instance, values as never[]);
+  };
+
+  // Nest starts every parameter's pipes at once (Promise.all), so the first pipe of each
+  // parameter runs before the second of any: the same order here, round by round.
+  const applyPipes = (args: unknown[]): unknown[] | PromiseLike<unknown[]> => {
+    const values = new Array<unknown>(argsLength).fill(undefined);
+    const current = params.map((p) => p.extract(args));
+    let failure: { error: unknown } | undefined;
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < params.length; i++) {
+        const { pipes, metadata } = params[i];
+        if (round >= pipes.length || current[i] === FAILED) continue;
+        const pipe = pipes[round];
+        const value = current[i];
+        if (isThenable(value)) {
+          current[i] = Promise.resolve(value).then((v) => pipe.transform(v, metadata));
+          continue;
+        }
+        try {
+          current[i] = pipe.transform(value, metadata);
+        } catch (error) {
+          // The other parameters' pipes still run, as they do under Promise.all.
+          failure ??= { error };
+          current[i] = FAILED;
+        }
+      }
+    }
+    if (failure) throw failure.error;
+    let async = false;
+    for (let i = 0; i < params.length; i++) {
+      values[params[i].index] = current[i];
+      if (isThenable(current[i])) async = true;
+    }
+    if (!async) return values;
+    return Promise.all(values);
+  };
+
+  const intercept = (args: unknown[], context: WsExecutionContext): Observable<unknown> => {
+    const start = () => defer(() => toObservable(callHandler(args)));
+    const next = (i: number): Observable<unknown> => {
+      if (i >= interceptors.length) return start();
+      const handler: CallHandler = { handle: () => next(i + 1) };
+      return defer(() => flatten(interceptors[i].intercept(context, handler)));
+    };
+    return next(0);
+  };
+
+  const afterGuards = (args: unknown[], context: WsExecutionContext | undefined): unknown =>
+    interceptors.length ? intercept(args, context as WsExecutionContext) : callHandler(args);
+
+  const needsContext = guards.length > 0 || interceptors.length > 0;
+  return (socket, data, ack, event, frame) => {
+    // The arguments Nest's proxy sees: the client first, the pattern last.
+    const args = [socket, data, ack, event, frame, pattern];
+    const context = needsContext ? new WsExecutionContext(args, metatype, method) : undefined;
+    if (guards.length) {
+      const allowed = activate(guards, context as WsExecutionContext, 0);
+      if (allowed !== true) return allowed.then(() => afterGuards(args, context));
+    }
+    return afterGuards(args, context);
+  };
+}
+
+const FAILED = Symbol('failed');
+
+/** Runs guards in order: true when all allowed synchronously, a promise when one is async. */
+function activate(
+  guards: CanActivate[],
+  context: WsExecutionContext,
+  first: number,
+): true | Promise<void> {
+  for (let i = first; i < guards.length; i++) {
+    const result: unknown = guards[i].canActivate(context);
+    if (typeof result === 'boolean' || (!isThenable(result) && !isObservable(result))) {
+      if (!result) throw new WsException(FORBIDDEN_MESSAGE);
+      continue;
+    }
+    return settleGuard(result).then((ok) => {
+      if (!ok) throw new WsException(FORBIDDEN_MESSAGE);
+      const rest = activate(guards, context, i + 1);
+      return rest === true ? undefined : rest;
+    });
+  }
+  return true;
+}
+
+/** Nest's `GuardsConsumer.pickResult`: a promise is awaited, an Observable gives its last value. */
+async function settleGuard(result: unknown): Promise<unknown> {
+  const value = await result;
+  return isObservable(value) ? lastValueFrom(value) : value;
+}
+
+/** What `next.handle()` emits: the handler's value, its promise's value, or its Observable's. */
+function toObservable(result: unknown): Observable<unknown> {
+  if (isObservable(result)) return result;
+  if (isThenable(result)) {
+    return from(result).pipe(mergeMap((v) => (isObservable(v) ? v : of(v))));
+  }
+  return of(result);
+}
+
+/** An interceptor may return its Observable or a promise of it (an async `intercept`). */
+function flatten(result: unknown): Observable<unknown> {
+  if (isObservable(result)) return result;
+  return from(Promise.resolve(result) as Promise<Observable<unknown>>).pipe(mergeAll());
+}
