@@ -26,6 +26,7 @@ import {
   pipeParamToken,
   PORT_METADATA,
   ROUTE_ARGS_METADATA,
+  validationPipeLeavesAlone,
   WsParamtype,
 } from '../internals/nest.internals.js';
 import { compileChain, type CompiledParam } from './compiled-chain.js';
@@ -160,7 +161,11 @@ export class DirectHandlers {
         data: arg.data,
         schema: arg.schema,
       } as ArgumentMetadata;
-      params.push({ index: arg.index, extract, pipes: [...enhancers.pipes, ...own], metadata });
+      // A ValidationPipe with nothing to validate (no DTO) returns the value: it is not run.
+      const pipes = [...enhancers.pipes, ...own].filter(
+        (pipe) => !validationPipeLeavesAlone(pipe, metadata),
+      );
+      params.push({ index: arg.index, extract, pipes, metadata });
     }
     const pattern = Reflect.getMetadata(MESSAGE_METADATA, method) ?? 'unknown';
     const { guards, interceptors } = enhancers;

@@ -1,3 +1,4 @@
+import { ValidationPipe, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -97,4 +98,34 @@ export const FORBIDDEN_MESSAGE = 'Forbidden resource';
  */
 export function pipeParamToken(type: unknown): 'body' | 'query' | 'param' | 'custom' {
   return type === 3 ? 'body' : type === 4 ? 'query' : type === 5 ? 'param' : 'custom';
+}
+
+/** The members of `ValidationPipe` (all but `transform` protected) that decide it has no work. */
+interface ValidationPipeInternals {
+  expectedType?: unknown;
+  isTransformEnabled: boolean;
+  toValidate(metadata: ArgumentMetadata): boolean;
+  transformPrimitive(value: unknown, metadata: ArgumentMetadata): unknown;
+}
+
+/**
+ * True when Nest's own `ValidationPipe` would give a parameter back unchanged whatever its value:
+ * its `transform` returns the value at once when `toValidate(metadata)` is false (no DTO: the
+ * metatype is missing, a primitive or `Object`, or the parameter is a custom decorator's), and
+ * `transformPrimitive` only converts `param` and `query` values, which gateways never have. The
+ * check runs once per parameter at bind time; a subclass that overrides `transform` or
+ * `transformPrimitive`, or an `expectedType`, always runs.
+ */
+export function validationPipeLeavesAlone(pipe: PipeTransform, metadata: ArgumentMetadata): boolean {
+  if (!(pipe instanceof ValidationPipe)) return false;
+  const proto = ValidationPipe.prototype as unknown as ValidationPipeInternals & PipeTransform;
+  const internals = pipe as unknown as ValidationPipeInternals;
+  if (pipe.transform !== proto.transform || internals.expectedType) return false;
+  if (metadata.metatype && internals.toValidate(metadata)) return false;
+  if (!internals.isTransformEnabled) return true;
+  return (
+    internals.transformPrimitive === proto.transformPrimitive &&
+    metadata.type !== 'param' &&
+    metadata.type !== 'query'
+  );
 }
