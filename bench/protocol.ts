@@ -15,6 +15,11 @@ export const EXTRA_KINDS = [
   // The OpenTelemetry server's cost split: the meter provider alone, the tracer provider alone.
   'nest-socketio-otel-metrics',
   'nest-socketio-otel-traces',
+  // The enhanced path: a global ValidationPipe alone; with a gateway guard and interceptor too;
+  // and that same app on Nest's own chain (directDispatch: false), side by side.
+  'nest-socketio-pipe',
+  'nest-socketio-enhanced',
+  'nest-socketio-enhanced-nest',
 ] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number] | (typeof EXTRA_KINDS)[number];
 

@@ -6,7 +6,16 @@ import type {
   Type,
 } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
-import { defer, from, isObservable, lastValueFrom, mergeAll, mergeMap, of, type Observable } from 'rxjs';
+import {
+  defer,
+  from,
+  isObservable,
+  lastValueFrom,
+  mergeAll,
+  mergeMap,
+  of,
+  type Observable,
+} from 'rxjs';
 import { WsExecutionContext, type HandlerFunction } from '../context/ws-execution-context.js';
 import { FORBIDDEN_MESSAGE } from '../internals/nest.internals.js';
 import type { DirectHandler } from './direct-handlers.js';

@@ -22,6 +22,7 @@ import {
   INTERCEPTORS_METADATA,
   MESSAGE_MAPPING_METADATA,
   MESSAGE_METADATA,
+  NEST_PIPE_METADATA_HAS_SCHEMA,
   PIPES_METADATA,
   pipeParamToken,
   PORT_METADATA,
@@ -159,7 +160,7 @@ export class DirectHandlers {
         metatype: paramtypes?.[arg.index],
         type: pipeParamToken(custom ? key.split(':')[0] : Number(key.split(':')[0])),
         data: arg.data,
-        schema: arg.schema,
+        ...(NEST_PIPE_METADATA_HAS_SCHEMA && { schema: arg.schema }),
       } as ArgumentMetadata;
       // A ValidationPipe with nothing to validate (no DTO) returns the value: it is not run.
       const pipes = [...enhancers.pipes, ...own].filter(

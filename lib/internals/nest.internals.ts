@@ -89,6 +89,12 @@ export const NEST_LOOKS_UP_HANDLE_CONNECTION_PER_CLIENT = WEBSOCKETS_MAJOR < 12;
  */
 export const NEST_RUNS_GLOBAL_ENHANCERS_ON_GATEWAYS = WEBSOCKETS_MAJOR >= 12;
 
+/**
+ * Nest 12's `PipesConsumer` hands pipes `{ metatype, type, data, schema }`, Nest 11's
+ * `{ metatype, type, data }` (the @nestjs/* packages share their major).
+ */
+export const NEST_PIPE_METADATA_HAS_SCHEMA = WEBSOCKETS_MAJOR >= 12;
+
 /** The message Nest's `WsException` carries when a guard refuses (`FORBIDDEN_MESSAGE`). */
 export const FORBIDDEN_MESSAGE = 'Forbidden resource';
 
@@ -116,7 +122,10 @@ interface ValidationPipeInternals {
  * check runs once per parameter at bind time; a subclass that overrides `transform` or
  * `transformPrimitive`, or an `expectedType`, always runs.
  */
-export function validationPipeLeavesAlone(pipe: PipeTransform, metadata: ArgumentMetadata): boolean {
+export function validationPipeLeavesAlone(
+  pipe: PipeTransform,
+  metadata: ArgumentMetadata,
+): boolean {
   if (!(pipe instanceof ValidationPipe)) return false;
   const proto = ValidationPipe.prototype as unknown as ValidationPipeInternals & PipeTransform;
   const internals = pipe as unknown as ValidationPipeInternals;

@@ -189,7 +189,9 @@ async function ackAndQueued(c: ClientSocket): Promise<string[]> {
   );
   // A callback, not emitWithAck: its promise would record the ack a microtask late.
   const acked = new Promise<void>((resolve) =>
-    c.timeout(3000).emit('queued', (_err: unknown, value: string) => resolve(void order.push(value))),
+    c
+      .timeout(3000)
+      .emit('queued', (_err: unknown, value: string) => resolve(void order.push(value))),
   );
   await Promise.all([later, acked]);
   return order;
