@@ -139,7 +139,7 @@ export class DirectHandlers {
     const filters: unknown[] = Reflect.getMetadata(EXCEPTION_FILTERS_METADATA, metatype) ?? [];
     if (filters.length !== 1 || filters[0] !== socketExceptionFilter) return undefined;
 
-    const resolver = new EnhancerResolver(gateway.moduleRef, this.config());
+    const resolver = new EnhancerResolver(gateway.injectables, this.config());
     const enhancers = resolver.forHandler(metatype, method);
     if (!enhancers) return undefined;
     const routeArgs: Record<string, RouteArg> =

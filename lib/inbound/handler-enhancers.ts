@@ -1,10 +1,11 @@
 import type { CanActivate, NestInterceptor, PipeTransform, Type } from '@nestjs/common';
-import type { ApplicationConfig, ModuleRef } from '@nestjs/core';
+import type { ApplicationConfig } from '@nestjs/core';
 import {
   GUARDS_METADATA,
   INTERCEPTORS_METADATA,
   NEST_RUNS_GLOBAL_ENHANCERS_ON_GATEWAYS,
   PIPES_METADATA,
+  type NestInjectableWrapper,
 } from '../internals/nest.internals.js';
 
 /** The guards, interceptors and pipes Nest would run around one handler, in Nest's order. */
@@ -19,15 +20,15 @@ export interface HandlerEnhancers {
 const UNKNOWN = Symbol('unknown enhancer');
 
 /**
- * Resolves enhancers the way Nest's context creators do, with public API only: an instance is
- * used as it is, a class is the instance Nest's container made for the gateway's module. Gives
- * undefined (keep Nest's chain) for anything whose instance is not one static object that Nest
- * would also pick: request-scoped or transient enhancers, a class the gateway's module does not
- * hold exactly once, an entry without the enhancer's method, request-scoped global enhancers.
+ * Resolves enhancers the way Nest's context creators do: an instance is used as it is, a class is
+ * the instance Nest made for it among the injectables of the gateway's module. Gives undefined
+ * (keep Nest's chain) for anything whose instance is not one static object Nest would also pick:
+ * request-scoped or transient enhancers, a class the module holds no instance of, an entry
+ * without the enhancer's method, request-scoped global enhancers.
  */
 export class EnhancerResolver {
   constructor(
-    private readonly moduleRef: ModuleRef | undefined,
+    private readonly injectables: ReadonlyMap<unknown, NestInjectableWrapper> | undefined,
     private readonly config: ApplicationConfig | undefined,
   ) {}
 
@@ -88,15 +89,9 @@ export class EnhancerResolver {
   private resolve<T>(entry: unknown, methodKey: string): T {
     let instance = entry as Record<string, unknown> | null | undefined;
     if (typeof entry === 'function') {
-      // What Nest takes from the module's injectables: one static instance, or we keep Nest's.
-      let found: unknown[];
-      try {
-        found = this.moduleRef?.get(entry as Type, { strict: true, each: true }) ?? [];
-      } catch {
-        throw UNKNOWN;
-      }
-      if (found.length !== 1) throw UNKNOWN;
-      instance = found[0] as Record<string, unknown>;
+      const wrapper = this.injectables?.get(entry);
+      if (!wrapper || wrapper.isTransient || !wrapper.isDependencyTreeStatic()) throw UNKNOWN;
+      instance = wrapper.instance as Record<string, unknown> | null;
     }
     if (!instance || typeof instance[methodKey] !== 'function') throw UNKNOWN;
     return instance as T;

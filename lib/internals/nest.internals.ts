@@ -95,6 +95,26 @@ export const NEST_RUNS_GLOBAL_ENHANCERS_ON_GATEWAYS = WEBSOCKETS_MAJOR >= 12;
  */
 export const NEST_PIPE_METADATA_HAS_SCHEMA = WEBSOCKETS_MAJOR >= 12;
 
+/** What Nest's `InstanceWrapper` (@nestjs/core's injector) tells of one enhancer instance. */
+export interface NestInjectableWrapper {
+  readonly instance: unknown;
+  readonly isTransient: boolean;
+  isDependencyTreeStatic(): boolean;
+}
+
+/**
+ * The enhancers a module holds (`Module.injectables`, keyed by class): the instances Nest's
+ * guards, interceptors and pipes context creators take for a class bound with `@UseGuards(X)`
+ * and the like, looked up in the module that declares the gateway (`InstanceWrapper.host`).
+ * Distinct from the module's providers: a guard also listed as a provider has a second instance.
+ */
+export function moduleInjectables(
+  gatewayWrapper: unknown,
+): ReadonlyMap<unknown, NestInjectableWrapper> | undefined {
+  const host = (gatewayWrapper as { host?: { injectables?: unknown } } | undefined)?.host;
+  return host?.injectables instanceof Map ? host.injectables : undefined;
+}
+
 /** The message Nest's `WsException` carries when a guard refuses (`FORBIDDEN_MESSAGE`). */
 export const FORBIDDEN_MESSAGE = 'Forbidden resource';
 

@@ -9,6 +9,7 @@ import { NEST_MAJOR } from '../../support/nest-version.js';
 import {
   GlobalGuard,
   GlobalInterceptor,
+  InstanceGuard,
   Journal,
   ParityGateway,
 } from './enhanced-parity.fixtures.js';
@@ -29,6 +30,7 @@ async function serve(directDispatch: boolean): Promise<Served> {
     imports: [SocketIOModule.forRoot({ directDispatch })],
     providers: [
       Journal,
+      InstanceGuard,
       ParityGateway,
       { provide: APP_GUARD, useClass: GlobalGuard },
       { provide: APP_INTERCEPTOR, useClass: GlobalInterceptor },
@@ -99,6 +101,7 @@ const CASES: [string, string, unknown?][] = [
   ['an async interceptor', 'async-interceptor'],
   ['guards, interceptors, pipes and the handler, in order', 'order', { o: 1 }],
   ['the ExecutionContext a guard sees', 'context', { seen: true }],
+  ['a guard class that is also a provider (the enhancer instance runs)', 'instance'],
   ['a handler that returns a promise', 'promise'],
   ['a handler that returns an Observable (first value)', 'observable'],
   ['a handler that resolves to an Observable', 'promised-observable'],

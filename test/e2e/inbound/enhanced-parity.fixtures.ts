@@ -31,6 +31,20 @@ import type { Socket } from 'socket.io';
 export class Journal {
   calls: string[] = [];
   contexts: unknown[] = [];
+  instances = 0;
+}
+
+/** Also listed as a provider: Nest then holds two instances and runs the enhancer one. */
+@Injectable()
+export class InstanceGuard implements CanActivate {
+  private readonly n: number;
+  constructor(@Inject(Journal) private readonly journal: Journal) {
+    this.n = ++journal.instances;
+  }
+  canActivate(): boolean {
+    this.journal.calls.push(`instance:${this.n}`);
+    return true;
+  }
 }
 
 @Injectable()
@@ -174,6 +188,9 @@ export class ParityGateway {
   }
   @UseGuards(observableDeny) @SubscribeMessage('observable-deny') observableDenied() {
     return 'no';
+  }
+  @UseGuards(InstanceGuard) @SubscribeMessage('instance') instance() {
+    return 'which guard instance ran is in the journal';
   }
   @UseGuards(ContextGuard) @SubscribeMessage('context') context(@MessageBody() d: unknown) {
     return d;
