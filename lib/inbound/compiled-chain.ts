@@ -1,21 +1,6 @@
-import type {
-  ArgumentMetadata,
-  CallHandler,
-  CanActivate,
-  PipeTransform,
-  Type,
-} from '@nestjs/common';
+import type { ArgumentMetadata, CanActivate, PipeTransform, Type } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
-import {
-  defer,
-  from,
-  isObservable,
-  lastValueFrom,
-  mergeAll,
-  mergeMap,
-  of,
-  type Observable,
-} from 'rxjs';
+import { from, isObservable, lastValueFrom, mergeAll, mergeMap, Observable, of } from 'rxjs';
 import { WsExecutionContext, type HandlerFunction } from '../context/ws-execution-context.js';
 import { FORBIDDEN_MESSAGE } from '../internals/nest.internals.js';
 import type { DirectHandler } from './direct-handlers.js';
@@ -102,12 +87,24 @@ export function compileChain(parts: ChainParts): DirectHandler {
   };
 
   const intercept = (args: unknown[], context: WsExecutionContext): Observable<unknown> => {
-    const start = () => defer(() => toObservable(callHandler(args)));
-    const next = (i: number): Observable<unknown> => {
-      if (i >= interceptors.length) return start();
-      const handler: CallHandler = { handle: () => next(i + 1) };
-      return defer(() => flatten(interceptors[i].intercept(context, handler)));
-    };
+    // Each layer is lazy, as Nest's: an interceptor runs, and `next.handle()` calls the pipes and
+    // the handler, when subscribed. One Observable per layer, no defer/of pairs.
+    const next = (i: number): Observable<unknown> =>
+      i >= interceptors.length
+        ? new Observable((subscriber) => {
+            const result = callHandler(args);
+            if (isObservable(result) || isThenable(result)) {
+              return toObservable(result).subscribe(subscriber);
+            }
+            subscriber.next(result);
+            subscriber.complete();
+            return undefined;
+          })
+        : new Observable((subscriber) =>
+            flatten(interceptors[i].intercept(context, { handle: () => next(i + 1) })).subscribe(
+              subscriber,
+            ),
+          );
     return next(0);
   };
 
