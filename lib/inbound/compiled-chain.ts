@@ -86,30 +86,35 @@ export function compileChain(parts: ChainParts): DirectHandler {
     return Promise.all(values);
   };
 
-  const intercept = (args: unknown[], context: WsExecutionContext): Observable<unknown> => {
-    // Each layer is lazy, as Nest's: an interceptor runs, and `next.handle()` calls the pipes and
-    // the handler, when subscribed. One Observable per layer, no defer/of pairs.
-    const next = (i: number): Observable<unknown> =>
-      i >= interceptors.length
-        ? new Observable((subscriber) => {
-            const result = callHandler(args);
-            if (isObservable(result) || isThenable(result)) {
-              return toObservable(result).subscribe(subscriber);
-            }
-            subscriber.next(result);
-            subscriber.complete();
-            return undefined;
-          })
-        : new Observable((subscriber) =>
-            flatten(interceptors[i].intercept(context, { handle: () => next(i + 1) })).subscribe(
-              subscriber,
-            ),
-          );
-    return next(0);
+  /**
+   * Runs interceptor `i` around the rest, and gives what a handler gives (a value, a promise or
+   * an Observable), which the dispatcher settles as Nest's Observable would be. Nest calls an
+   * interceptor when the layer above is subscribed, which the dispatcher does at once, so the
+   * outer one is called now; `next.handle()` stays lazy (one Observable per layer). An
+   * interceptor that returns `next.handle()` itself adds nothing to the value:
+   * the layer below then runs directly and no Observable is subscribed at all.
+   */
+  const layer = (args: unknown[], context: WsExecutionContext, i: number): unknown => {
+    if (i >= interceptors.length) return callHandler(args);
+    let inner: Observable<unknown> | undefined;
+    const handle = () =>
+      (inner ??= new Observable((subscriber) => {
+        const result = layer(args, context, i + 1);
+        if (isObservable(result) || isThenable(result)) {
+          return toObservable(result).subscribe(subscriber);
+        }
+        subscriber.next(result);
+        subscriber.complete();
+        return undefined;
+      }));
+    const result = interceptors[i].intercept(context, { handle });
+    // (Had it subscribed too, Nest would run the layer below once more for the dispatcher: so do we.)
+    if (inner !== undefined && result === inner) return layer(args, context, i + 1);
+    return flatten(result);
   };
 
   const afterGuards = (args: unknown[], context: WsExecutionContext | undefined): unknown =>
-    interceptors.length ? intercept(args, context as WsExecutionContext) : callHandler(args);
+    interceptors.length ? layer(args, context as WsExecutionContext, 0) : callHandler(args);
 
   const needsContext = guards.length > 0 || interceptors.length > 0;
   return (socket, data, ack, event, frame) => {

@@ -100,6 +100,9 @@ const CASES: [string, string, unknown?][] = [
   ['an interceptor that throws before next.handle()', 'interceptor-throws'],
   ['an async interceptor', 'async-interceptor'],
   ['guards, interceptors, pipes and the handler, in order', 'order', { o: 1 }],
+  ['interceptors that return next.handle() itself, around one that does not', 'passed', 2],
+  ['a pass-through interceptor over a handler that rejects', 'passed-rejects'],
+  ['a pass-through interceptor over an Observable', 'passed-observable'],
   ['the ExecutionContext a guard sees', 'context', { seen: true }],
   ['a guard class that is also a provider (the enhancer instance runs)', 'instance'],
   ['a handler that returns a promise', 'promise'],
@@ -129,6 +132,19 @@ describe('compiled chains answer as Nest does', () => {
     const nestSaw = await outcome(nest, nestClient, event, data);
     const fastSaw = await outcome(fast, fastClient, event, data);
     expect(fastSaw).toEqual(nestSaw);
+  });
+
+  it('runs the handler once per subscription to next.handle(), as Nest does', async () => {
+    const nestSaw = await outcome(nest, nestClient, 'peeked');
+    const fastSaw = await outcome(fast, fastClient, 'peeked');
+    // Nest's handler value always arrives a promise later, so both runs start before the peek
+    // sees one; a compiled chain gives a synchronous handler's value at once. Same calls, same
+    // answer; only that interleaving differs.
+    expect({ ...fastSaw, calls: fastSaw.calls.toSorted() }).toEqual({
+      ...nestSaw,
+      calls: nestSaw.calls.toSorted(),
+    });
+    expect(fastSaw.calls.filter((c) => c === 'handler')).toHaveLength(2);
   });
 
   it('gives the answers Nest gives (so parity is not parity in a shared mistake)', async () => {

@@ -155,6 +155,27 @@ const asyncIntercept: NestInterceptor = {
   intercept: async (_c, next) => next.handle().pipe(map((v) => `async:${String(v)}`)),
 };
 
+/** Returns `next.handle()` itself: compiled chains then call the handler with no Observable. */
+@Injectable()
+export class PassInterceptor implements NestInterceptor {
+  constructor(@Inject(Journal) private readonly journal: Journal) {}
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    this.journal.calls.push('pass');
+    return next.handle();
+  }
+}
+
+/** Subscribes to `next.handle()` and returns it too: the handler runs twice, as with Nest. */
+@Injectable()
+export class PeekInterceptor implements NestInterceptor {
+  constructor(@Inject(Journal) private readonly journal: Journal) {}
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const handled = next.handle();
+    handled.subscribe((value) => this.journal.calls.push(`peeked:${String(value)}`));
+    return handled;
+  }
+}
+
 export class NameDto {
   @IsString()
   name!: string;
@@ -238,6 +259,22 @@ export class ParityGateway {
   order(@MessageBody() d: unknown) {
     this.journal.calls.push('handler');
     return d;
+  }
+  @UseInterceptors(PassInterceptor, OrderInterceptor, PassInterceptor)
+  @SubscribeMessage('passed')
+  passed(@MessageBody() d: unknown) {
+    this.journal.calls.push('handler');
+    return { d };
+  }
+  @UseInterceptors(PassInterceptor) @SubscribeMessage('passed-rejects') async passedRejects() {
+    throw new BadRequestException('after the pass-through');
+  }
+  @UseInterceptors(PassInterceptor) @SubscribeMessage('passed-observable') passedObservable() {
+    return defer(() => of('first', 'second'));
+  }
+  @UseInterceptors(PeekInterceptor) @SubscribeMessage('peeked') peeked() {
+    this.journal.calls.push('handler');
+    return 'seen';
   }
   @UseInterceptors(OrderInterceptor) @SubscribeMessage('promise') async promised() {
     return 'from a promise';
