@@ -55,6 +55,7 @@ export function compileChain(parts: ChainParts): DirectHandler {
   // parameter runs before the second of any: the same order here, round by round.
   const applyPipes = (args: unknown[]): unknown[] | PromiseLike<unknown[]> => {
     const values = new Array<unknown>(argsLength).fill(undefined);
+    if (rounds === 0) return withoutPipes(args, values);
     const current = params.map((p) => p.extract(args));
     let failure: { error: unknown } | undefined;
     for (let round = 0; round < rounds; round++) {
@@ -86,13 +87,24 @@ export function compileChain(parts: ChainParts): DirectHandler {
     return Promise.all(values);
   };
 
+  /** No pipe at all (Nest's ValidationPipe skipped): only a promised value is awaited, as Nest does. */
+  const withoutPipes = (args: unknown[], values: unknown[]): unknown[] | Promise<unknown[]> => {
+    let async = false;
+    for (let i = 0; i < params.length; i++) {
+      const value = params[i].extract(args);
+      values[params[i].index] = value;
+      if (isThenable(value)) async = true;
+    }
+    return async ? Promise.all(values) : values;
+  };
+
   /**
    * Runs interceptor `i` around the rest, and gives what a handler gives (a value, a promise or
    * an Observable), which the dispatcher settles as Nest's Observable would be. Nest calls an
    * interceptor when the layer above is subscribed, which the dispatcher does at once, so the
    * outer one is called now; `next.handle()` stays lazy (one Observable per layer). An
-   * interceptor that returns `next.handle()` itself adds nothing to the value:
-   * the layer below then runs directly and no Observable is subscribed at all.
+   * interceptor that returns `next.handle()` itself adds nothing to the value: the layer below
+   * then runs directly and no Observable is subscribed at all.
    */
   const layer = (args: unknown[], context: WsExecutionContext, i: number): unknown => {
     if (i >= interceptors.length) return callHandler(args);
