@@ -2,7 +2,7 @@ import type { ArgumentMetadata, CanActivate, PipeTransform, Type } from '@nestjs
 import { WsException } from '@nestjs/websockets';
 import { from, isObservable, lastValueFrom, mergeAll, mergeMap, Observable, of } from 'rxjs';
 import { WsExecutionContext, type HandlerFunction } from '../context/ws-execution-context.js';
-import { FORBIDDEN_MESSAGE } from '../internals/nest.internals.js';
+import { FORBIDDEN_MESSAGE, nestHandlerArgs } from '../internals/nest.internals.js';
 import type { DirectHandler } from './direct-handlers.js';
 import type { HandlerEnhancers } from './handler-enhancers.js';
 
@@ -131,7 +131,7 @@ export function compileChain(parts: ChainParts): DirectHandler {
   const needsContext = guards.length > 0 || interceptors.length > 0;
   return (socket, data, ack, event, frame) => {
     // The arguments Nest's proxy sees: the client first, the pattern last.
-    const args = [socket, data, ack, event, frame, pattern];
+    const args = nestHandlerArgs(socket, data, ack, event, frame, pattern);
     const context = needsContext ? new WsExecutionContext(args, metatype, method) : undefined;
     if (guards.length) {
       const allowed = activate(guards, context as WsExecutionContext, 0);

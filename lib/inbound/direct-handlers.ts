@@ -23,6 +23,7 @@ import {
   MESSAGE_MAPPING_METADATA,
   MESSAGE_METADATA,
   NEST_PIPE_METADATA_HAS_SCHEMA,
+  nestHandlerArgs,
   PIPES_METADATA,
   pipeParamToken,
   PORT_METADATA,
@@ -175,7 +176,7 @@ export class DirectHandlers {
     }
     // The arguments Nest's proxy would see: the client first, the pattern last.
     return (socket, data, ack, event, frame) => {
-      const args = [socket, data, ack, event, frame, pattern];
+      const args = nestHandlerArgs(socket, data, ack, event, frame, pattern);
       const values: unknown[] = [];
       for (let i = 0; i < params.length; i++) values[params[i].index] = params[i].extract(args);
       return method.apply(instance, values);

@@ -119,6 +119,24 @@ export function moduleInjectables(
   return host?.injectables instanceof Map ? host.injectables : undefined;
 }
 
+/**
+ * The arguments guards, interceptors and parameter decorators see for one event:
+ * `[client, data, ack, event, frame, pattern]`. Nest 11's `WsContextCreator` appends the pattern
+ * a second time after its `WsProxy` did (`args.push(targetPattern)`); Nest 12 appends it once.
+ */
+export function nestHandlerArgs(
+  socket: unknown,
+  data: unknown,
+  ack: unknown,
+  event: string,
+  frame: unknown,
+  pattern: unknown,
+): unknown[] {
+  return WEBSOCKETS_MAJOR >= 12
+    ? [socket, data, ack, event, frame, pattern]
+    : [socket, data, ack, event, frame, pattern, pattern];
+}
+
 /** The message Nest's `WsException` carries when a guard refuses (`FORBIDDEN_MESSAGE`). */
 export const FORBIDDEN_MESSAGE = 'Forbidden resource';
 
