@@ -41,7 +41,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  */
 export function compileChain(parts: ChainParts): DirectHandler {
   const { instance, metatype, method, pattern, guards, interceptors, params } = parts;
-  const argsLength = params.reduce((n, p) => Math.max(n, p.index + 1), 0);
+  // The handler's arguments before they are read, as long as its last decorated parameter.
+  const blank: unknown[] = Array.from({
+    length: params.reduce((n, p) => Math.max(n, p.index + 1), 0),
+  });
   const rounds = params.reduce((n, p) => Math.max(n, p.pipes.length), 0);
 
   const callHandler = (args: unknown[]): unknown => {
@@ -54,7 +57,7 @@ export function compileChain(parts: ChainParts): DirectHandler {
   // Nest starts every parameter's pipes at once (Promise.all), so the first pipe of each
   // parameter runs before the second of any: the same order here, round by round.
   const applyPipes = (args: unknown[]): unknown[] | PromiseLike<unknown[]> => {
-    const values = new Array<unknown>(argsLength).fill(undefined);
+    const values = blank.slice();
     if (rounds === 0) return withoutPipes(args, values);
     const current = params.map((p) => p.extract(args));
     let failure: { error: unknown } | undefined;
