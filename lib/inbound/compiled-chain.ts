@@ -3,8 +3,18 @@ import { WsException } from '@nestjs/websockets';
 import { from, isObservable, lastValueFrom, mergeAll, mergeMap, Observable, of } from 'rxjs';
 import { WsExecutionContext, type HandlerFunction } from '../context/ws-execution-context.js';
 import { FORBIDDEN_MESSAGE, nestHandlerArgs } from '../internals/nest.internals.js';
-import type { DirectHandler } from './direct-handlers.js';
+import type { Socket } from 'socket.io';
+import type { SocketCallFrame } from '../context/socket-context.storage.js';
 import type { HandlerEnhancers } from './handler-enhancers.js';
+
+/** A compiled handler, called as `DirectHandler` is (the module imports nothing back). */
+export type CompiledHandler = (
+  socket: Socket,
+  data: unknown,
+  ack: unknown,
+  event: string,
+  frame: SocketCallFrame,
+) => unknown;
 
 /** One parameter of the handler: where its value comes from and the pipes it goes through. */
 export interface CompiledParam {
@@ -39,7 +49,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * there, and one ExecutionContext serves the whole event. Errors are thrown or rejected to the
  * dispatcher, which answers them as the module's filter does.
  */
-export function compileChain(parts: ChainParts): DirectHandler {
+export function compileChain(parts: ChainParts): CompiledHandler {
   const { instance, metatype, method, pattern, guards, interceptors, params } = parts;
   // The handler's arguments before they are read, as long as its last decorated parameter.
   const blank: unknown[] = Array.from({
