@@ -17,6 +17,11 @@ export const EXTRA_KINDS = [
   'nest-socketio-otel-traces',
   // Raw socket.io with the same SDK doing the same work per event by hand: the SDK's own cost.
   'raw-otel',
+  // The enhanced path: a global ValidationPipe alone; with a gateway guard and interceptor too;
+  // and that same app on Nest's own chain (directDispatch: false), side by side.
+  'nest-socketio-pipe',
+  'nest-socketio-enhanced',
+  'nest-socketio-enhanced-nest',
 ] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number] | (typeof EXTRA_KINDS)[number];
 

@@ -20,6 +20,17 @@ async function start(config: ServerConfig): Promise<BenchServer> {
       return (await import('./nest-socketio.js')).startNestSocketIO(config, false);
     case 'nest-socketio-guarded':
       return (await import('./nest-socketio.js')).startNestSocketIO(config, true);
+    case 'nest-socketio-pipe':
+      return (await import('./nest-socketio.js')).startNestSocketIO(config, false, undefined, {
+        enhancement: 'pipe',
+      });
+    case 'nest-socketio-enhanced':
+    case 'nest-socketio-enhanced-nest':
+      // `-nest`: the same app on Nest's own chain (directDispatch: false), the path before.
+      return (await import('./nest-socketio.js')).startNestSocketIO(config, false, undefined, {
+        enhancement: 'full',
+        directDispatch: !config.kind.endsWith('-nest'),
+      });
     case 'nest-socketio-otel':
     case 'nest-socketio-otel-metrics':
     case 'nest-socketio-otel-traces': {

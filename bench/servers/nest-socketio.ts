@@ -18,6 +18,7 @@ import * as thisLib from '../../lib/index.js';
 import type { SocketContext, SocketIOModuleOptions } from '../../lib/index.js';
 import type { ServerConfig } from '../protocol.js';
 import { redisAdapter, type BenchServer } from './bench-server.js';
+import { enhanceApp, enhanceGateway, ENHANCER_PROVIDERS, type Enhancement } from './enhancers.js';
 
 /** The token the load generator sends in `auth`; anything else is refused. */
 export const BENCH_TOKEN = 'bench-token';
@@ -32,7 +33,7 @@ class TokenGuard implements CanActivate {
 /** The library under test: this commit's, or another build of it (`nest-socketio-base`). */
 type Lib = typeof thisLib;
 
-function gateway(guarded: boolean, lib: Lib) {
+function gateway(guarded: boolean, lib: Lib, enhancement: Enhancement | undefined) {
   @WebSocketGateway()
   class BenchGateway {
     constructor(@Inject(lib.SocketContext) private readonly ctx: SocketContext) {}
@@ -55,6 +56,7 @@ function gateway(guarded: boolean, lib: Lib) {
     }
   }
   if (guarded) lib.UseConnectionGuards(TokenGuard)(BenchGateway);
+  enhanceGateway(BenchGateway, enhancement);
   return BenchGateway;
 }
 
@@ -67,11 +69,18 @@ class LoginController {
   }
 }
 
+/** How a variant differs: its handler enhancers, and Nest's chain instead of compiled ones. */
+export interface Variant {
+  enhancement?: Enhancement;
+  directDispatch?: boolean;
+}
+
 /** A nest-socketio gateway; `guarded` adds a connection guard and managed sessions. */
 export async function startNestSocketIO(
   config: ServerConfig,
   guarded: boolean,
   lib: Lib = thisLib,
+  { enhancement, directDispatch }: Variant = {},
 ): Promise<BenchServer> {
   const redis = config.redis ? await redisAdapter(config.redis) : undefined;
   const sessionMiddleware = guarded
@@ -79,6 +88,7 @@ export async function startNestSocketIO(
     : undefined;
   const options: SocketIOModuleOptions = {};
   if (config.engine === 'eiows') options.wsEngine = 'eiows';
+  if (directDispatch !== undefined) options.directDispatch = directDispatch;
   if (redis) options.adapter = redis.adapter;
   if (sessionMiddleware) {
     options.session = sessionMiddleware;
@@ -86,12 +96,13 @@ export async function startNestSocketIO(
   }
   @Module({
     imports: [lib.SocketIOModule.forRoot(options) as DynamicModule],
-    providers: [gateway(guarded, lib), TokenGuard],
+    providers: [gateway(guarded, lib, enhancement), TokenGuard, ...ENHANCER_PROVIDERS],
     controllers: guarded ? [LoginController] : [],
   })
   // oxlint-disable-next-line typescript/no-extraneous-class -- a Nest module is a decorated empty class
   class BenchModule {}
   const app = await NestFactory.create(BenchModule, { logger: false });
+  enhanceApp(app, enhancement);
   if (sessionMiddleware) app.use(sessionMiddleware);
   await app.listen(0, '127.0.0.1');
   const sockets = app.get(lib.SocketService);

@@ -1,4 +1,10 @@
-import { Inject, Injectable, type ExecutionContext, type Type } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type ArgumentMetadata,
+  type ExecutionContext,
+  type Type,
+} from '@nestjs/common';
 import { ApplicationConfig, ModuleRef } from '@nestjs/core';
 import type { Socket } from 'socket.io';
 import type { SocketCallFrame } from '../context/socket-context.storage.js';
@@ -11,13 +17,22 @@ import {
   EXCEPTION_FILTERS_METADATA,
   GATEWAY_METADATA,
   GATEWAY_OPTIONS,
+  GUARDS_METADATA,
   INJECTION_METADATA_KEYS,
+  INTERCEPTORS_METADATA,
   MESSAGE_MAPPING_METADATA,
   MESSAGE_METADATA,
+  NEST_PIPE_METADATA_HAS_SCHEMA,
+  nestHandlerArgs,
+  PIPES_METADATA,
+  pipeParamToken,
   PORT_METADATA,
   ROUTE_ARGS_METADATA,
+  validationPipeLeavesAlone,
   WsParamtype,
 } from '../internals/nest.internals.js';
+import { compileChain, type CompiledParam } from './compiled-chain.js';
+import { EnhancerResolver } from './handler-enhancers.js';
 import { SocketIOConfig } from '../socket-io.config.js';
 import { GatewayRegistry, type GatewayEntry } from './gateway-registry.js';
 import { plainCall, plainParam, type PlainParam } from './direct-call.js';
@@ -37,25 +52,29 @@ interface RouteArg {
   index: number;
   data?: unknown;
   pipes?: unknown[];
+  schema?: unknown;
   factory?: (data: unknown, ctx: ExecutionContext) => unknown;
 }
 
 /**
- * The metadata a directly called handler may carry, and nothing else: any other key (a guard,
- * an interceptor, a pipe, a filter of the user's, or a key a future Nest adds) sends the handler
- * through Nest's own chain. Direct dispatch fails closed.
+ * The metadata a directly called (or compiled) handler may carry, and nothing else: any other key
+ * (a filter of the user's, or a key a future Nest adds) sends the handler through Nest's own
+ * chain. Direct dispatch fails closed.
  */
+const ENHANCER_KEYS = [GUARDS_METADATA, INTERCEPTORS_METADATA, PIPES_METADATA];
 const KNOWN_CLASS_KEYS = new Set<unknown>([
   GATEWAY_METADATA,
   GATEWAY_OPTIONS,
   PORT_METADATA,
   EXCEPTION_FILTERS_METADATA,
   CONNECTION_GUARDS_METADATA,
+  ...ENHANCER_KEYS,
   ...INJECTION_METADATA_KEYS,
 ]);
 const KNOWN_METHOD_KEYS = new Set<unknown>([
   MESSAGE_MAPPING_METADATA,
   MESSAGE_METADATA,
+  ...ENHANCER_KEYS,
   ...DESIGN_METADATA_KEYS,
 ]);
 const KNOWN_PARAMETER_KEYS = new Set<unknown>([ROUTE_ARGS_METADATA, ...DESIGN_METADATA_KEYS]);
@@ -63,15 +82,17 @@ const KNOWN_PARAMETER_KEYS = new Set<unknown>([ROUTE_ARGS_METADATA, ...DESIGN_ME
 /**
  * Nest wraps every gateway handler in guards, interceptors, pipes and filters, which costs six
  * promises and a dozen allocations per event even when there are none. For a handler that has
- * none of them (no global ones either, and only our own error filter), this builds a direct call
- * that passes the same arguments Nest would, so a synchronous handler answers synchronously.
- * Anything else, and everything with `directDispatch: false`, keeps Nest's own chain.
+ * none of them (and only our own error filter), this builds a direct call that passes the same
+ * arguments Nest would, so a synchronous handler answers synchronously. A handler with guards,
+ * interceptors or pipes Nest would run gets the same chain compiled once (`compileChain`).
+ * Anything else (user filters, request-scoped pieces, unknown metadata), and everything with
+ * `directDispatch: false`, keeps Nest's own chain.
  */
 @Injectable()
 export class DirectHandlers {
   private readonly byNamespace = new WeakMap<GatewayEntry[], Map<string, DirectHandler | null>>();
   private readonly enabled: boolean;
-  private globalsChecked?: boolean;
+  private appConfig?: ApplicationConfig | null;
 
   constructor(
     @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
@@ -83,7 +104,7 @@ export class DirectHandlers {
 
   /** The direct handler of `message` on a namespace's gateways, or undefined to keep Nest's. */
   get(gateways: GatewayEntry[], message: string): DirectHandler | undefined {
-    if (!this.enabled || !gateways.length || !this.noGlobalEnhancers()) return undefined;
+    if (!this.enabled || !gateways.length || !this.gateways.allStatic) return undefined;
     let table = this.byNamespace.get(gateways);
     if (!table) this.byNamespace.set(gateways, (table = new Map()));
     let handler = table.get(message);
@@ -94,26 +115,16 @@ export class DirectHandlers {
     return handler ?? undefined;
   }
 
-  /** Global guards, interceptors and pipes (`useGlobal*`, `APP_*`) run on gateways since Nest 12. */
-  private noGlobalEnhancers(): boolean {
-    if (this.globalsChecked !== undefined) return this.globalsChecked;
-    let config: ApplicationConfig | undefined;
-    try {
-      config = this.moduleRef.get(ApplicationConfig, { strict: false });
-    } catch {
-      config = undefined;
+  /** Read on the first event, once the application has registered every global enhancer. */
+  private config(): ApplicationConfig | undefined {
+    if (this.appConfig === undefined) {
+      try {
+        this.appConfig = this.moduleRef.get(ApplicationConfig, { strict: false });
+      } catch {
+        this.appConfig = null;
+      }
     }
-    // Decided on the first event, once the application has registered every global enhancer.
-    this.globalsChecked =
-      config !== undefined &&
-      this.gateways.allStatic &&
-      config.getGlobalGuards().length === 0 &&
-      config.getGlobalInterceptors().length === 0 &&
-      config.getGlobalPipes().length === 0 &&
-      config.getGlobalRequestGuards().length === 0 &&
-      config.getGlobalRequestInterceptors().length === 0 &&
-      config.getGlobalRequestPipes().length === 0;
-    return this.globalsChecked;
+    return this.appConfig ?? undefined;
   }
 
   private compile(gateways: GatewayEntry[], message: string): DirectHandler | undefined {
@@ -130,25 +141,49 @@ export class DirectHandlers {
     const filters: unknown[] = Reflect.getMetadata(EXCEPTION_FILTERS_METADATA, metatype) ?? [];
     if (filters.length !== 1 || filters[0] !== socketExceptionFilter) return undefined;
 
+    const resolver = new EnhancerResolver(gateway.injectables, this.config());
+    const enhancers = resolver.forHandler(metatype, method);
+    if (!enhancers) return undefined;
     const routeArgs: Record<string, RouteArg> =
       Reflect.getMetadata(ROUTE_ARGS_METADATA, metatype, methodName) ?? DEFAULT_ARGS;
-    const params: [number, ParamFactory][] = [];
+    // Nest reads the parameter types from the instance (its prototype chain).
+    const paramtypes: unknown[] | undefined = Reflect.getMetadata(
+      'design:paramtypes',
+      instance,
+      methodName,
+    );
+    const params: CompiledParam[] = [];
     const plain: [number, PlainParam][] = [];
     for (const [key, arg] of Object.entries(routeArgs)) {
-      if (Array.isArray(arg.pipes) && arg.pipes.length > 0) return undefined;
-      const factory = paramFactory(key, arg, metatype, method);
-      if (!factory) return undefined;
-      params.push([arg.index, factory]);
-      const get = isCustom(key) ? undefined : plainParam(paramType(key), arg.data as string);
+      const extract = paramFactory(key, arg, metatype, method);
+      const own = resolver.forParameter(arg.pipes);
+      if (!extract || !own) return undefined;
+      const custom = isCustom(key);
+      const get = custom ? undefined : plainParam(paramType(key), arg.data as string);
       if (get) plain.push([arg.index, get]);
+      const metadata = {
+        metatype: paramtypes?.[arg.index],
+        type: pipeParamToken(custom ? key.split(':')[0] : paramType(key)),
+        data: arg.data,
+        ...(NEST_PIPE_METADATA_HAS_SCHEMA && { schema: arg.schema }),
+      } as ArgumentMetadata;
+      // A ValidationPipe with nothing to validate (no DTO) returns the value: it is not run.
+      const pipes = [...enhancers.pipes, ...own].filter(
+        (pipe) => !validationPipeLeavesAlone(pipe, metadata),
+      );
+      params.push({ index: arg.index, extract, pipes, metadata });
+    }
+    const pattern = Reflect.getMetadata(MESSAGE_METADATA, method) ?? 'unknown';
+    const { guards, interceptors } = enhancers;
+    if (guards.length || interceptors.length || params.some((p) => p.pipes.length)) {
+      return compileChain({ ...enhancers, instance, metatype, method, pattern, params });
     }
     if (plain.length === params.length) return plainCall(instance, method, plain);
-    const pattern = Reflect.getMetadata(MESSAGE_METADATA, method) ?? 'unknown';
     // The arguments Nest's proxy would see: the client first, the pattern last.
     return (socket, data, ack, event, frame) => {
-      const args = [socket, data, ack, event, frame, pattern];
+      const args = nestHandlerArgs(socket, data, ack, event, frame, pattern);
       const values: unknown[] = [];
-      for (let i = 0; i < params.length; i++) values[params[i][0]] = params[i][1](args);
+      for (let i = 0; i < params.length; i++) values[params[i].index] = params[i].extract(args);
       return method.apply(instance, values);
     };
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import { isObservable, type Observable } from 'rxjs';
+import { isObservable, type Observable, type Subscription } from 'rxjs';
 import type { Socket } from 'socket.io';
 import { SocketCallFrame, SocketContextStorage } from '../context/socket-context.storage.js';
 import { SocketErrors } from '../errors/socket-errors.js';
@@ -212,12 +212,18 @@ export class EventDispatcher {
 
   private firstValue(call: Call, result: Observable<unknown>): void {
     let first = true;
-    const subscription = result.subscribe({
+    let emittedDuringSubscribe = false;
+    // Unassigned while a synchronous Observable emits inside subscribe().
+    let subscription: Subscription | undefined = undefined;
+    subscription = result.subscribe({
       next: (value) => {
         if (!first) return;
         first = false;
         this.settle(call, value);
-        queueMicrotask(() => subscription?.unsubscribe());
+        // The rest is not wanted: unsubscribe once the current emission is over.
+        const current = subscription;
+        if (current) queueMicrotask(() => current.unsubscribe());
+        else emittedDuringSubscribe = true;
       },
       error: (err) => this.fail(call, err),
       // No value at all (a guard or interceptor gave none): the session's turn still ends.
@@ -225,6 +231,10 @@ export class EventDispatcher {
         if (first) this.endTurn(call);
       },
     });
+    // A synchronous Observable (an interceptor over a synchronous handler) has usually completed
+    // by now: no microtask for it.
+    const done = subscription;
+    if (emittedDuringSubscribe && !done.closed) queueMicrotask(() => done.unsubscribe());
   }
 
   private answer(call: Call, value: unknown): void {

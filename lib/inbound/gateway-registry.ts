@@ -13,6 +13,7 @@ import {
   GATEWAY_OPTIONS,
   MESSAGE_MAPPING_METADATA,
   MESSAGE_METADATA,
+  moduleInjectables,
   NEST_LOOKS_UP_HANDLE_CONNECTION_PER_CLIENT,
   PORT_METADATA,
 } from '../internals/nest.internals.js';
@@ -33,6 +34,8 @@ export interface GatewayEntry {
   readonly namespace: NamespaceKey;
   readonly guards: (CanActivate | Type<CanActivate>)[];
   readonly moduleRef: ModuleRef | undefined;
+  /** The enhancer instances of the gateway's module, where Nest finds `@UseGuards(X)`'s X. */
+  readonly injectables: ReturnType<typeof moduleInjectables>;
   /** The gateway's own `handleConnection`, run by the admission before the client is accepted. */
   readonly handleConnection?: (socket: Socket) => unknown;
   readonly errorHandler?: SocketErrorHandler;
@@ -207,6 +210,7 @@ export class GatewayRegistry {
       namespace: namespaceKey(options.namespace),
       guards: Reflect.getMetadata(CONNECTION_GUARDS_METADATA, metatype) ?? [],
       moduleRef,
+      injectables: moduleInjectables(wrapper),
     };
     if (scoped || !instance) {
       return [{ ...common, instance: Object.create(metatype.prototype) as GatewayInstance }];

@@ -157,7 +157,11 @@ export interface SocketIOModuleOptions {
   rateLimit?: RateLimitOptions;
   /** Milliseconds a handler may run before the client gets status 504. @default undefined (no limit) */
   handlerTimeout?: number;
-  /** Call handlers without guards, interceptors, pipes or filters directly, not through Nest's chain (see Performance). @default true */
+  /**
+   * Call handlers without guards, interceptors, pipes or filters directly, and run the guards,
+   * interceptors and pipes of the others in a chain compiled once per handler, not through Nest's
+   * chain (see Performance); `false` keeps Nest's chain for every handler. @default true
+   */
   directDispatch?: boolean;
   /**
    * Milliseconds a shutdown waits for the handlers in flight to answer before it disconnects
