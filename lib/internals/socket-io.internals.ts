@@ -79,3 +79,84 @@ export function holdPackets(socket: Socket): { release(): void; drop(): void } {
     drop: restore,
   };
 }
+
+/** The members of socket.io-adapter's in-memory `Adapter` that a sliced broadcast goes through. */
+interface BroadcastingAdapter {
+  rooms: Map<string, Set<string>>;
+  sids: Map<string, Set<string>>;
+  _encode(packet: { id?: number }, packetOpts: unknown): unknown;
+  apply(opts: { rooms: Set<string> }, callback: (socket: Socket) => void): void;
+}
+
+/**
+ * One broadcast's local delivery, as socket.io-adapter's `Adapter.broadcast` (and
+ * `broadcastWithAck`) hands it over: `write` sends the packet, encoded once, to one socket;
+ * `collect` enumerates the recipients (rooms and `except` applied), synchronously.
+ */
+export interface LocalBroadcast {
+  collect(each: (socket: Socket) => void): void;
+  write(socket: Socket): void;
+  /** An upper bound of the recipient count, known without enumerating them. */
+  estimate: number;
+  /** `broadcastWithAck`: it counts its recipients as `collect` returns. */
+  withAck: boolean;
+}
+
+/**
+ * Routes every local delivery of a namespace adapter's broadcasts to `deliver`, on this adapter
+ * instance only. socket.io-adapter 2.5 (`Adapter.broadcast` and `broadcastWithAck`, also when a
+ * cluster adapter calls them with `super` for a message from another process) encodes the packet
+ * with `this._encode` and at once enumerates the recipients with `this.apply(opts, write)`;
+ * `_encode` marks the next `apply` as a broadcast's (a packet with an id is `broadcastWithAck`'s).
+ * Other `apply` calls (fetchSockets, socketsJoin...) pass through. Returns false (and changes
+ * nothing) for an adapter that does not derive from socket.io-adapter's.
+ */
+export function interceptBroadcasts(
+  adapter: object,
+  deliver: (broadcast: LocalBroadcast) => void,
+): boolean {
+  const target = adapter as BroadcastingAdapter;
+  const { _encode: encode, apply } = target;
+  if (typeof encode !== 'function' || typeof apply !== 'function') return false;
+  if (!(target.rooms instanceof Map) || !(target.sids instanceof Map)) return false;
+  let next: boolean | undefined;
+  target._encode = function (packet, packetOpts) {
+    const encoded = encode.call(this, packet, packetOpts);
+    next = packet.id !== undefined;
+    return encoded;
+  };
+  target.apply = function (opts, write) {
+    const withAck = next;
+    next = undefined;
+    if (withAck === undefined) return apply.call(this, opts, write);
+    let estimate = 0;
+    if (opts.rooms.size === 0) estimate = this.sids.size;
+    else for (const room of opts.rooms) estimate += this.rooms.get(room)?.size ?? 0;
+    deliver({ collect: (each) => apply.call(this, opts, each), write, estimate, withAck });
+  };
+  return true;
+}
+
+type PacketTarget = { packet(...args: unknown[]): void };
+
+/**
+ * Calls `before(socket)` ahead of the next packet written to the socket itself (`socket.emit`,
+ * an ack, the disconnect packet: all go through the private `Socket.prototype.packet`), with an
+ * own property that `release` deletes again (restoring the socket's shape). False when the
+ * socket already has one (held in admission): then nothing is installed.
+ */
+export function beforeNextPacket(socket: Socket, before: (socket: Socket) => void): boolean {
+  const target = socket as unknown as PacketTarget;
+  if (Object.hasOwn(target, 'packet')) return false;
+  const original = target.packet;
+  target.packet = function (...args) {
+    before(socket);
+    return original.apply(this, args);
+  };
+  return true;
+}
+
+/** Removes what `beforeNextPacket` installed. */
+export function releasePacketHook(socket: Socket): void {
+  delete (socket as unknown as { packet?: unknown }).packet;
+}

@@ -1,0 +1,150 @@
+import type { Socket } from 'socket.io';
+import {
+  beforeNextPacket,
+  interceptBroadcasts,
+  releasePacketHook,
+  type LocalBroadcast,
+} from '../internals/socket-io.internals.js';
+
+/** The resolved `broadcastSlicing` option. */
+export interface SlicingSettings {
+  /** Broadcasts to at least this many local recipients are written in slices. */
+  threshold: number;
+  /** Recipients written per event-loop turn. */
+  sliceSize: number;
+}
+
+/** Defaults of `broadcastSlicing` (see the README's Performance section for the measurements). */
+export const DEFAULT_SLICING: SlicingSettings = { threshold: 1000, sliceSize: 250 };
+
+/** The settings of the `broadcastSlicing` option; undefined when it is `false` (off). */
+export function slicingSettings(
+  option: false | Partial<SlicingSettings> | undefined,
+): SlicingSettings | undefined {
+  if (option === false) return undefined;
+  return { ...DEFAULT_SLICING, ...option };
+}
+
+/** A large broadcast whose recipients are being written, slice after slice. */
+interface PendingBroadcast {
+  readonly recipients: Socket[];
+  readonly write: (socket: Socket) => void;
+  /** Index of the next recipient to write. */
+  next: number;
+  /** Recipients already served out of turn (a direct packet or a later broadcast flushed them). */
+  flushed?: Set<Socket>;
+}
+
+/** A recipient's broadcasts still to write, oldest first, and whether its packet hook is on. */
+interface Backlog {
+  readonly broadcasts: PendingBroadcast[];
+  readonly hooked: boolean;
+}
+
+/**
+ * Writes large broadcasts of one server in slices, a slice per event-loop turn, so the server
+ * keeps answering while it fans out. Per client, packets keep their order: large broadcasts
+ * are written first in, first out; a smaller broadcast, a `broadcastWithAck` or a packet to the
+ * socket itself (emit, ack, disconnect) first writes that client's pending broadcasts. Nothing
+ * is kept per socket unless a broadcast to it is pending.
+ */
+export class BroadcastSlicer {
+  private readonly queue: PendingBroadcast[] = [];
+  private readonly backlogs = new Map<Socket, Backlog>();
+  private scheduled = false;
+  private readonly flushOne = (socket: Socket) => this.flush(socket);
+  private readonly run = () => this.writeSlice();
+
+  constructor(private readonly settings: SlicingSettings) {}
+
+  /** Wraps a socket.io adapter constructor or factory: its instances deliver through this slicer. */
+  wrap(base: unknown): unknown {
+    const construct = base as new (nsp: unknown) => object;
+    const deliver = (broadcast: LocalBroadcast) => this.deliver(broadcast);
+    // socket.io calls it with `new`; returning an object makes that object the instance.
+    return function SlicingAdapter(nsp: unknown) {
+      const adapter = new construct(nsp);
+      interceptBroadcasts(adapter, deliver);
+      return adapter;
+    };
+  }
+
+  /** True while some broadcast is still being written. */
+  get busy(): boolean {
+    return this.queue.length > 0;
+  }
+
+  private deliver({ collect, write, estimate, withAck }: LocalBroadcast): void {
+    const small = withAck || estimate < this.settings.threshold;
+    if (small && this.backlogs.size === 0) return collect(write);
+    if (small) {
+      return collect((socket) => {
+        this.flush(socket);
+        write(socket);
+      });
+    }
+    const recipients: Socket[] = [];
+    collect((socket) => recipients.push(socket));
+    if (recipients.length < this.settings.threshold) {
+      for (const socket of recipients) {
+        this.flush(socket);
+        write(socket);
+      }
+      return;
+    }
+    const broadcast: PendingBroadcast = { recipients, write, next: 0 };
+    this.queue.push(broadcast);
+    for (const socket of recipients) {
+      const backlog = this.backlogs.get(socket);
+      if (backlog) backlog.broadcasts.push(broadcast);
+      else {
+        const hooked = beforeNextPacket(socket, this.flushOne);
+        this.backlogs.set(socket, { broadcasts: [broadcast], hooked });
+      }
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.run);
+    }
+  }
+
+  /** Writes every broadcast still pending for this socket now, oldest first. */
+  private flush(socket: Socket): void {
+    const backlog = this.backlogs.get(socket);
+    if (!backlog) return;
+    this.forget(socket, backlog);
+    for (const broadcast of backlog.broadcasts) {
+      (broadcast.flushed ??= new Set()).add(socket);
+      broadcast.write(socket);
+    }
+  }
+
+  private forget(socket: Socket, backlog: Backlog): void {
+    this.backlogs.delete(socket);
+    if (backlog.hooked) releasePacketHook(socket);
+  }
+
+  private writeSlice(): void {
+    let budget = this.settings.sliceSize;
+    while (budget > 0 && this.queue.length > 0) {
+      const broadcast = this.queue[0];
+      const { recipients, flushed } = broadcast;
+      const end = Math.min(recipients.length, broadcast.next + budget);
+      for (let i = broadcast.next; i < end; i++) {
+        const socket = recipients[i];
+        if (flushed?.has(socket)) continue;
+        // First in, first out: this broadcast is the oldest one the socket still waits for.
+        const backlog = this.backlogs.get(socket)!;
+        if (backlog.broadcasts.length === 1) this.forget(socket, backlog);
+        else backlog.broadcasts.shift();
+        // A client gone since the emit is skipped (its connection would drop the packet anyway).
+        if (socket.connected) broadcast.write(socket);
+      }
+      budget -= end - broadcast.next;
+      broadcast.next = end;
+      if (end === recipients.length) this.queue.shift();
+    }
+    if (this.queue.length > 0) setImmediate(this.run);
+    else this.scheduled = false;
+  }
+}
