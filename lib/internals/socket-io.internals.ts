@@ -4,7 +4,7 @@ import type { Namespace, Server, Socket } from 'socket.io';
  * Every private or undocumented detail of socket.io this package relies on, in one place;
  * test/unit/internals/socket-io.internals.spec.ts checks each against the installed socket.io.
  *
- * Checked on socket.io 4.8.3 (engine.io 6.6.12).
+ * Checked on socket.io 4.8.3 (engine.io 6.6.12, socket.io-adapter 2.5.9).
  */
 export const SOCKET_IO_CHECKED_VERSION = '4.8.3';
 

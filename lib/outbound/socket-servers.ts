@@ -116,7 +116,8 @@ export class SocketServers implements OnApplicationShutdown {
     const adapter = this.queue.adapter ?? server.adapter();
     const slicing = slicingSettings(moduleOptions.broadcastSlicing);
     // Each server slices its own broadcasts: two servers (or apps) never wait for each other.
-    if (slicing) server.adapter(new BroadcastSlicer(slicing).wrap(adapter) as ServerOptions['adapter']);
+    if (slicing)
+      server.adapter(new BroadcastSlicer(slicing).wrap(adapter) as ServerOptions['adapter']);
     else if (this.queue.adapter) server.adapter(adapter as ServerOptions['adapter']);
     this.observability.serverCreated(server);
     this.servers.set(key, server);

@@ -34,7 +34,14 @@ async function start(options: SocketIOModuleOptions) {
     clients.push(...(await Promise.all(Array.from({ length: 50 }, () => connect(url)))));
   }
   const server = app.get(Gateway).server;
-  return { app, url, clients, server, sockets: app.get(SocketService), writes: countWrites(server) };
+  return {
+    app,
+    url,
+    clients,
+    server,
+    sockets: app.get(SocketService),
+    writes: countWrites(server),
+  };
 }
 
 /**
