@@ -3,6 +3,7 @@ import { cpus, totalmem, type as osType, release } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVER_KINDS, type ServerKind } from './protocol.js';
+import { bigSession, idleLargeSession } from './large.js';
 import {
   connectionSession,
   FULL,
@@ -55,7 +56,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--sessions') args.sessions = argv[++i].split(',');
     else
       throw new Error(
-        `unknown argument ${arg} (--tiny, --rounds N, --out FILE, --servers a,b, --sessions main|echo|room,connect,redis)`,
+        `unknown argument ${arg} (--tiny, --rounds N, --out FILE, --servers a,b, --sessions main|echo|room,connect,redis,big,idle15k)`,
       );
   }
   if (!args.servers.includes('raw')) args.servers.unshift('raw');
@@ -71,6 +72,7 @@ const median = (values: number[]) => {
 function format(value: number | undefined, unit: string): string {
   if (value === undefined || !Number.isFinite(value)) return '-';
   if (unit === 'B') return `${(value / 1024).toFixed(2)} KB`;
+  if (unit === 'ms') return `${value.toFixed(1)} ms`;
   if (unit === 'µs') return `${value < 10 ? value.toFixed(3) : value.toFixed(1)} µs`;
   return `${Math.round(value).toLocaleString('en-US')} ${unit}`;
 }
@@ -127,6 +129,12 @@ async function main() {
           Object.assign(into, await connectionSession(kind, sizes, env));
         } else if (session === 'redis') {
           Object.assign(into, await redisSession(kind, sizes, env, round));
+        } else if (session === 'big') {
+          Object.assign(into, await bigSession(kind, sizes, env));
+        } else if (session === 'idle15k') {
+          Object.assign(into, await idleLargeSession(kind, sizes, env));
+        } else {
+          throw new Error(`unknown session ${session}`);
         }
         process.stderr.write(`round ${round + 1}/${sizes.rounds} ${session} ${kind} done\n`);
       }

@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import type { ServerCommand, ServerConfig } from '../protocol.js';
-import { serveCommands } from '../protocol.js';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { serveCommands, sharedNow, TICK, tickPayload } from '../protocol.js';
 import type { BenchServer } from './bench-server.js';
 
 /**
@@ -15,6 +16,10 @@ async function start(config: ServerConfig): Promise<BenchServer> {
       return (await import('./nest-gateway.js')).startNestGateway(config);
     case 'nest-socketio':
       return (await import('./nest-socketio.js')).startNestSocketIO(config, false);
+    case 'nest-socketio-unsliced':
+      return (await import('./nest-socketio.js')).startNestSocketIO(config, false, undefined, {
+        broadcastSlicing: false,
+      });
     case 'nest-socketio-guarded':
       return (await import('./nest-socketio.js')).startNestSocketIO(config, true);
     case 'nest-socketio-otel':
@@ -47,6 +52,8 @@ function settle(): void {
 const config = JSON.parse(process.argv[2]) as ServerConfig;
 const server = await start(config);
 let cpuMark = process.cpuUsage();
+/** The event-loop delay of the large emit under way (1 ms resolution: the longest block). */
+let loop: IntervalHistogram | undefined;
 
 serveCommands<ServerCommand>(async (command) => {
   switch (command.cmd) {
@@ -66,7 +73,6 @@ serveCommands<ServerCommand>(async (command) => {
     }
     case 'broadcast': {
       const { count, room, paceMs } = command;
-      const { TICK, tickPayload } = await import('../protocol.js');
       for (let i = 0; i < count; i++) {
         server.broadcast(TICK, tickPayload(i), room);
         if (paceMs !== undefined) {
@@ -78,6 +84,20 @@ serveCommands<ServerCommand>(async (command) => {
         }
       }
       return;
+    }
+    case 'bigEmit': {
+      loop = monitorEventLoopDelay({ resolution: 1 });
+      loop.enable();
+      const startedAt = sharedNow();
+      server.emitVia(command.via, TICK, tickPayload(0));
+      return { startedAt, syncMs: sharedNow() - startedAt };
+    }
+    case 'loopBlock': {
+      loop?.disable();
+      // The histogram counts delays past its 1 ms period, in nanoseconds.
+      const blockMs = loop && loop.count > 0 ? loop.max / 1e6 : 0;
+      loop = undefined;
+      return { blockMs };
     }
     case 'close':
       await server.close();

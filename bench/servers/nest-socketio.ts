@@ -11,12 +11,17 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import {
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer,
+} from '@nestjs/websockets';
 import session from 'express-session';
-import type { Socket } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 import * as thisLib from '../../lib/index.js';
 import type { SocketContext, SocketIOModuleOptions } from '../../lib/index.js';
-import type { ServerConfig } from '../protocol.js';
+import { ALL_ROOM, type ServerConfig } from '../protocol.js';
 import { redisAdapter, type BenchServer } from './bench-server.js';
 
 /** The token the load generator sends in `auth`; anything else is refused. */
@@ -35,6 +40,8 @@ type Lib = typeof thisLib;
 function gateway(guarded: boolean, lib: Lib) {
   @WebSocketGateway()
   class BenchGateway {
+    @WebSocketServer() server!: Server;
+
     constructor(@Inject(lib.SocketContext) private readonly ctx: SocketContext) {}
 
     @SubscribeMessage('echo')
@@ -57,6 +64,7 @@ function gateway(guarded: boolean, lib: Lib) {
   if (guarded) lib.UseConnectionGuards(TokenGuard)(BenchGateway);
   return BenchGateway;
 }
+type BenchGateway = InstanceType<ReturnType<typeof gateway>>;
 
 @Controller()
 class LoginController {
@@ -72,20 +80,22 @@ export async function startNestSocketIO(
   config: ServerConfig,
   guarded: boolean,
   lib: Lib = thisLib,
+  extra: SocketIOModuleOptions = {},
 ): Promise<BenchServer> {
   const redis = config.redis ? await redisAdapter(config.redis) : undefined;
   const sessionMiddleware = guarded
     ? session({ secret: 'bench', resave: false, saveUninitialized: false })
     : undefined;
-  const options: SocketIOModuleOptions = {};
+  const options: SocketIOModuleOptions = { ...extra };
   if (redis) options.adapter = redis.adapter;
   if (sessionMiddleware) {
     options.session = sessionMiddleware;
     options.manageSession = true;
   }
+  const Gateway = gateway(guarded, lib);
   @Module({
     imports: [lib.SocketIOModule.forRoot(options) as DynamicModule],
-    providers: [gateway(guarded, lib), TokenGuard],
+    providers: [Gateway, TokenGuard],
     controllers: guarded ? [LoginController] : [],
   })
   // oxlint-disable-next-line typescript/no-extraneous-class -- a Nest module is a decorated empty class
@@ -99,6 +109,10 @@ export async function startNestSocketIO(
     broadcast: (event, data, room) => {
       if (room) sockets.emit(event, data, { to: room });
       else sockets.emit(event, data);
+    },
+    emitVia: (via, event, data) => {
+      if (via === 'server') app.get<BenchGateway>(Gateway).server.emit(event, data);
+      else sockets.emit(event, data, via === 'room' ? { to: ALL_ROOM } : undefined);
     },
     close: async () => {
       await app.close();

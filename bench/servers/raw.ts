@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
-import type { ServerConfig } from '../protocol.js';
+import { ALL_ROOM, type ServerConfig } from '../protocol.js';
 import { redisAdapter, type BenchServer } from './bench-server.js';
 
 /** Raw socket.io on a Node HTTP server: the baseline. */
@@ -21,6 +21,10 @@ export async function startRaw(config: ServerConfig): Promise<BenchServer> {
     port: (http.address() as AddressInfo).port,
     broadcast: (event, data, room) => {
       if (room) io.to(room).emit(event, data);
+      else io.emit(event, data);
+    },
+    emitVia: (via, event, data) => {
+      if (via === 'room') io.to(ALL_ROOM).emit(event, data);
       else io.emit(event, data);
     },
     close: async () => {
