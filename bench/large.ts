@@ -34,11 +34,15 @@ async function bigEmit(server: Child, load: Child, clients: number, via: EmitVia
   await load.request({ cmd: 'arm', perClient: 1, clients });
   const { startedAt } = await server.request({ cmd: 'bigEmit', via });
   const got = await load.request({ cmd: 'wait', timeoutMs: 120_000 });
-  const { blockMs } = await server.request({ cmd: 'loopBlock' });
+  const { blockMs, blockCpuMs } = await server.request({ cmd: 'loopBlock' });
   if (got.received !== clients || got.stray !== 0) {
     throw new Error(`${via}: ${got.received} of ${clients} clients got the emit`);
   }
-  return { blockMs: blockMs as number, lastMs: (got.lastAt as number) - (startedAt as number) };
+  return {
+    blockMs: blockMs as number,
+    blockCpuMs: blockCpuMs as number,
+    lastMs: (got.lastAt as number) - (startedAt as number),
+  };
 }
 
 /**
@@ -71,6 +75,9 @@ export async function bigSession(kind: ServerKind, sizes: Sizes, env: RunEnv): P
         for (let i = 0; i < sizes.bigRepeats; i++)
           runs.push(await bigEmit(server, load, size, via));
         figures[`${tag}.${via}.blockMs` as MetricName] = Math.max(...runs.map((r) => r.blockMs));
+        figures[`${tag}.${via}.blockCpuMs` as MetricName] = Math.max(
+          ...runs.map((r) => r.blockCpuMs),
+        );
         figures[`${tag}.${via}.lastMs` as MetricName] = median(runs.map((r) => r.lastMs));
       }
     }

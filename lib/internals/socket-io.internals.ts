@@ -140,23 +140,30 @@ export function interceptBroadcasts(
 type PacketTarget = { packet(...args: unknown[]): void };
 
 /**
- * Calls `before(socket)` ahead of the next packet written to the socket itself (`socket.emit`,
- * an ack, the disconnect packet: all go through the private `Socket.prototype.packet`), with an
- * own property that `release` deletes again (restoring the socket's shape). False when the
- * socket already has one (held in admission): then nothing is installed.
+ * A hook that calls `before(socket)` ahead of the next packet written to a socket itself
+ * (`socket.emit`, an ack, the disconnect packet: all go through the private
+ * `Socket.prototype.packet`). `install` sets it as an own property of the socket (one function
+ * shared by every socket, so nothing is allocated per socket; false, and nothing installed,
+ * when the socket already has one: held in admission); `release` deletes it again, which
+ * restores the socket's hidden class.
  */
-export function beforeNextPacket(socket: Socket, before: (socket: Socket) => void): boolean {
-  const target = socket as unknown as PacketTarget;
-  if (Object.hasOwn(target, 'packet')) return false;
-  const original = target.packet;
-  target.packet = function (...args) {
-    before(socket);
-    return original.apply(this, args);
+export function packetHook(before: (socket: Socket) => void) {
+  let original: PacketTarget['packet'] | undefined;
+  const hook = function (this: Socket, ...args: unknown[]) {
+    before(this);
+    return original!.apply(this, args);
   };
-  return true;
-}
-
-/** Removes what `beforeNextPacket` installed. */
-export function releasePacketHook(socket: Socket): void {
-  delete (socket as unknown as { packet?: unknown }).packet;
+  return {
+    install(socket: Socket): boolean {
+      const target = socket as unknown as PacketTarget;
+      if (Object.hasOwn(target, 'packet')) return false;
+      original ??= target.packet;
+      target.packet = hook;
+      return true;
+    },
+    release(socket: Socket): void {
+      const target = socket as unknown as { packet?: unknown };
+      if (target.packet === hook && Object.hasOwn(target, 'packet')) delete target.packet;
+    },
+  };
 }

@@ -1,8 +1,7 @@
 import type { Socket } from 'socket.io';
 import {
-  beforeNextPacket,
   interceptBroadcasts,
-  releasePacketHook,
+  packetHook,
   type LocalBroadcast,
 } from '../internals/socket-io.internals.js';
 
@@ -35,11 +34,8 @@ interface PendingBroadcast {
   flushed?: Set<Socket>;
 }
 
-/** A recipient's broadcasts still to write, oldest first, and whether its packet hook is on. */
-interface Backlog {
-  readonly broadcasts: PendingBroadcast[];
-  readonly hooked: boolean;
-}
+/** A recipient's broadcasts still to write, oldest first (one without an array: the usual case). */
+type Backlog = PendingBroadcast | PendingBroadcast[];
 
 /**
  * Writes large broadcasts of one server in slices, a slice per event-loop turn, so the server
@@ -52,7 +48,7 @@ export class BroadcastSlicer {
   private readonly queue: PendingBroadcast[] = [];
   private readonly backlogs = new Map<Socket, Backlog>();
   private scheduled = false;
-  private readonly flushOne = (socket: Socket) => this.flush(socket);
+  private readonly hook = packetHook((socket) => this.flush(socket));
   private readonly run = () => this.writeSlice();
 
   constructor(private readonly settings: SlicingSettings) {}
@@ -96,11 +92,11 @@ export class BroadcastSlicer {
     this.queue.push(broadcast);
     for (const socket of recipients) {
       const backlog = this.backlogs.get(socket);
-      if (backlog) backlog.broadcasts.push(broadcast);
-      else {
-        const hooked = beforeNextPacket(socket, this.flushOne);
-        this.backlogs.set(socket, { broadcasts: [broadcast], hooked });
-      }
+      if (backlog === undefined) {
+        this.backlogs.set(socket, broadcast);
+        this.hook.install(socket);
+      } else if (Array.isArray(backlog)) backlog.push(broadcast);
+      else this.backlogs.set(socket, [backlog, broadcast]);
     }
     if (!this.scheduled) {
       this.scheduled = true;
@@ -111,17 +107,17 @@ export class BroadcastSlicer {
   /** Writes every broadcast still pending for this socket now, oldest first. */
   private flush(socket: Socket): void {
     const backlog = this.backlogs.get(socket);
-    if (!backlog) return;
-    this.forget(socket, backlog);
-    for (const broadcast of backlog.broadcasts) {
+    if (backlog === undefined) return;
+    this.forget(socket);
+    for (const broadcast of Array.isArray(backlog) ? backlog : [backlog]) {
       (broadcast.flushed ??= new Set()).add(socket);
       broadcast.write(socket);
     }
   }
 
-  private forget(socket: Socket, backlog: Backlog): void {
+  private forget(socket: Socket): void {
     this.backlogs.delete(socket);
-    if (backlog.hooked) releasePacketHook(socket);
+    this.hook.release(socket);
   }
 
   private writeSlice(): void {
@@ -134,9 +130,10 @@ export class BroadcastSlicer {
         const socket = recipients[i];
         if (flushed?.has(socket)) continue;
         // First in, first out: this broadcast is the oldest one the socket still waits for.
-        const backlog = this.backlogs.get(socket)!;
-        if (backlog.broadcasts.length === 1) this.forget(socket, backlog);
-        else backlog.broadcasts.shift();
+        const backlog = this.backlogs.get(socket);
+        if (!Array.isArray(backlog)) this.forget(socket);
+        else if (backlog.length > 2) backlog.shift();
+        else this.backlogs.set(socket, backlog[1]);
         // A client gone since the emit is skipped (its connection would drop the packet anyway).
         if (socket.connected) broadcast.write(socket);
       }

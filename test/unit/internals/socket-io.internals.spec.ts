@@ -8,11 +8,10 @@ import {
   SOCKET_IO_CHECKED_VERSION,
   closeServer,
   existingNamespace,
-  beforeNextPacket,
   holdPackets,
   interceptBroadcasts,
   namespacesOf,
-  releasePacketHook,
+  packetHook,
   type LocalBroadcast,
   refuseNewClients,
 } from '../../../lib/internals/socket-io.internals.js';
@@ -136,12 +135,14 @@ describe('socket.io internals (lib/internals/socket-io.internals.ts)', () => {
   it("hands over each broadcast's local delivery (once encoded), and passes other enumerations through", async () => {
     const { server, connect } = await serve();
     const clients = [connect(), connect(), connect()];
-    await Promise.all(clients.map((c) => new Promise((resolve) => c.once('connect', resolve))));
-    const adapter = server.of('/').adapter;
+    await Promise.all(
+      clients.map((c) => new Promise<void>((resolve) => c.once('connect', () => resolve()))),
+    );
+    const adapter = server.of('/').adapter as unknown as { _encode(...args: unknown[]): unknown };
     const delivered: LocalBroadcast[] = [];
     const encode = adapter._encode.bind(adapter);
     let encodings = 0;
-    adapter._encode = (...args) => (encodings++, encode(...args));
+    adapter._encode = (...args: unknown[]) => (encodings++, encode(...args));
     // broadcastWithAck counts its recipients as `collect` returns: it is written at once.
     const deliver = (b: LocalBroadcast) => {
       delivered.push(b);
@@ -175,14 +176,15 @@ describe('socket.io internals (lib/internals/socket-io.internals.ts)', () => {
   it('runs a hook before the next packet to a socket, until released', async () => {
     const { server, connect } = await serve();
     const client = connect();
-    await new Promise((resolve) => client.once('connect', resolve));
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
     const [socket] = [...server.of('/').sockets.values()];
     const order: string[] = [];
     client.onAny((event: string) => order.push(event));
-    expect(beforeNextPacket(socket, () => order.push('hook'))).toBe(true);
-    expect(beforeNextPacket(socket, () => order.push('second hook'))).toBe(false);
+    const hook = packetHook((s) => order.push(s === socket ? 'hook' : 'wrong socket'));
+    expect(hook.install(socket)).toBe(true);
+    expect(packetHook(() => order.push('second hook')).install(socket)).toBe(false);
     socket.emit('direct');
-    releasePacketHook(socket);
+    hook.release(socket);
     socket.emit('after');
     await new Promise((resolve) => client.on('after', resolve));
     expect(order).toEqual(['hook', 'direct', 'after']);
