@@ -46,7 +46,13 @@ type Backlog = PendingBroadcast | PendingBroadcast[];
  */
 export class BroadcastSlicer {
   private readonly queue: PendingBroadcast[] = [];
-  private readonly backlogs = new Map<Socket, Backlog>();
+  /**
+   * A pending recipient's backlog is an own property of its socket under this slicer's symbol
+   * (added after the packet hook and deleted before it, so the socket gets its hidden class
+   * back): cheaper than a map keyed by socket, and gone with the socket.
+   */
+  private readonly key = Symbol('pending broadcasts');
+  private pendingSockets = 0;
   private scheduled = false;
   private readonly hook = packetHook((socket) => this.flush(socket));
   private readonly run = () => this.writeSlice();
@@ -72,7 +78,7 @@ export class BroadcastSlicer {
 
   private deliver({ collect, write, estimate, withAck }: LocalBroadcast): void {
     const small = withAck || estimate < this.settings.threshold;
-    if (small && this.backlogs.size === 0) return collect(write);
+    if (small && this.pendingSockets === 0) return collect(write);
     if (small) {
       return collect((socket) => {
         this.flush(socket);
@@ -91,12 +97,13 @@ export class BroadcastSlicer {
     const broadcast: PendingBroadcast = { recipients, write, next: 0 };
     this.queue.push(broadcast);
     for (const socket of recipients) {
-      const backlog = this.backlogs.get(socket);
+      const backlog = this.backlogOf(socket);
       if (backlog === undefined) {
-        this.backlogs.set(socket, broadcast);
         this.hook.install(socket);
+        this.setBacklog(socket, broadcast);
+        this.pendingSockets++;
       } else if (Array.isArray(backlog)) backlog.push(broadcast);
-      else this.backlogs.set(socket, [backlog, broadcast]);
+      else this.setBacklog(socket, [backlog, broadcast]);
     }
     if (!this.scheduled) {
       this.scheduled = true;
@@ -106,7 +113,7 @@ export class BroadcastSlicer {
 
   /** Writes every broadcast still pending for this socket now, oldest first. */
   private flush(socket: Socket): void {
-    const backlog = this.backlogs.get(socket);
+    const backlog = this.backlogOf(socket);
     if (backlog === undefined) return;
     this.forget(socket);
     for (const broadcast of Array.isArray(backlog) ? backlog : [backlog]) {
@@ -115,8 +122,17 @@ export class BroadcastSlicer {
     }
   }
 
+  private backlogOf(socket: Socket): Backlog | undefined {
+    return (socket as unknown as Record<symbol, Backlog | undefined>)[this.key];
+  }
+
+  private setBacklog(socket: Socket, backlog: Backlog): void {
+    (socket as unknown as Record<symbol, Backlog>)[this.key] = backlog;
+  }
+
   private forget(socket: Socket): void {
-    this.backlogs.delete(socket);
+    delete (socket as unknown as Record<symbol, Backlog>)[this.key];
+    this.pendingSockets--;
     this.hook.release(socket);
   }
 
@@ -130,10 +146,10 @@ export class BroadcastSlicer {
         const socket = recipients[i];
         if (flushed?.has(socket)) continue;
         // First in, first out: this broadcast is the oldest one the socket still waits for.
-        const backlog = this.backlogs.get(socket);
+        const backlog = this.backlogOf(socket);
         if (!Array.isArray(backlog)) this.forget(socket);
         else if (backlog.length > 2) backlog.shift();
-        else this.backlogs.set(socket, backlog[1]);
+        else this.setBacklog(socket, backlog[1]);
         // A client gone since the emit is skipped (its connection would drop the packet anyway).
         if (socket.connected) broadcast.write(socket);
       }
