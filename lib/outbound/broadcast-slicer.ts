@@ -71,11 +71,6 @@ export class BroadcastSlicer {
     };
   }
 
-  /** True while some broadcast is still being written. */
-  get busy(): boolean {
-    return this.queue.length > 0;
-  }
-
   private deliver({ collect, write, estimate, withAck }: LocalBroadcast): void {
     const small = withAck || estimate < this.settings.threshold;
     if (small && this.pendingSockets === 0) return collect(write);
@@ -140,11 +135,12 @@ export class BroadcastSlicer {
     let budget = this.settings.sliceSize;
     while (budget > 0 && this.queue.length > 0) {
       const broadcast = this.queue[0];
-      const { recipients, flushed } = broadcast;
+      const { recipients } = broadcast;
       const end = Math.min(recipients.length, broadcast.next + budget);
       for (let i = broadcast.next; i < end; i++) {
         const socket = recipients[i];
-        if (flushed?.has(socket)) continue;
+        // Read each time: a write may run a listener whose emit flushes another recipient.
+        if (broadcast.flushed?.has(socket)) continue;
         // First in, first out: this broadcast is the oldest one the socket still waits for.
         const backlog = this.backlogOf(socket);
         if (!Array.isArray(backlog)) this.forget(socket);
