@@ -28,10 +28,8 @@ export function slicingSettings(
 interface PendingBroadcast {
   readonly recipients: Socket[];
   readonly write: (socket: Socket) => void;
-  /** Index of the next recipient to write. */
+  /** Index of the next recipient to look at. */
   next: number;
-  /** Recipients already served out of turn (a direct packet or a later broadcast flushed them). */
-  flushed?: Set<Socket>;
 }
 
 /** A recipient's broadcasts still to write, oldest first (one without an array: the usual case). */
@@ -111,10 +109,8 @@ export class BroadcastSlicer {
     const backlog = this.backlogOf(socket);
     if (backlog === undefined) return;
     this.forget(socket);
-    for (const broadcast of Array.isArray(backlog) ? backlog : [backlog]) {
-      (broadcast.flushed ??= new Set()).add(socket);
-      broadcast.write(socket);
-    }
+    if (!Array.isArray(backlog)) return backlog.write(socket);
+    for (const broadcast of backlog) broadcast.write(socket);
   }
 
   private backlogOf(socket: Socket): Backlog | undefined {
@@ -131,27 +127,27 @@ export class BroadcastSlicer {
     this.hook.release(socket);
   }
 
+  /**
+   * Writes the next `sliceSize` recipients of the oldest broadcast, each with every broadcast
+   * still pending for it (so back-to-back broadcasts to one client still leave in one write, as
+   * they do unsliced). A recipient whose oldest pending broadcast is not this one was served
+   * already (flushed by a direct packet or a smaller broadcast) and is passed over.
+   */
   private writeSlice(): void {
     let budget = this.settings.sliceSize;
     while (budget > 0 && this.queue.length > 0) {
-      const broadcast = this.queue[0];
-      const { recipients } = broadcast;
-      const end = Math.min(recipients.length, broadcast.next + budget);
-      for (let i = broadcast.next; i < end; i++) {
-        const socket = recipients[i];
-        // Read each time: a write may run a listener whose emit flushes another recipient.
-        if (broadcast.flushed?.has(socket)) continue;
-        // First in, first out: this broadcast is the oldest one the socket still waits for.
+      const head = this.queue[0];
+      const { recipients } = head;
+      while (budget > 0 && head.next < recipients.length) {
+        const socket = recipients[head.next++];
         const backlog = this.backlogOf(socket);
-        if (!Array.isArray(backlog)) this.forget(socket);
-        else if (backlog.length > 2) backlog.shift();
-        else this.setBacklog(socket, backlog[1]);
-        // A client gone since the emit is skipped (its connection would drop the packet anyway).
-        if (socket.connected) broadcast.write(socket);
+        if (backlog !== head && !(Array.isArray(backlog) && backlog[0] === head)) continue;
+        budget--;
+        // A client gone since the emit is skipped (its connection would drop the packets anyway).
+        if (socket.connected) this.flush(socket);
+        else this.forget(socket);
       }
-      budget -= end - broadcast.next;
-      broadcast.next = end;
-      if (end === recipients.length) this.queue.shift();
+      if (head.next === recipients.length) this.queue.shift();
     }
     if (this.queue.length > 0) setImmediate(this.run);
     else this.scheduled = false;

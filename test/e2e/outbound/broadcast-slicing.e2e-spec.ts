@@ -104,7 +104,8 @@ describe('broadcastSlicing', () => {
     expect(writes.total).toBeLessThan(CLIENTS);
     await receivedBy(seen, 3);
     writes.stop();
-    expect(writes.turns).toBeGreaterThanOrEqual((3 * CLIENTS) / SLICING.sliceSize);
+    // Each slice writes 50 clients, each with all its pending emits (one write, as unsliced).
+    expect(writes.turns).toBeGreaterThanOrEqual(CLIENTS / SLICING.sliceSize);
     await new Promise((resolve) => setTimeout(resolve, 50));
     seen.forEach((got, i) => {
       const targeted = i === CLIENTS - 1 || i === CLIENTS / 2;
@@ -189,7 +190,7 @@ describe('broadcastSlicing', () => {
     await receivedBy(seen, 2);
     receiver.writes.stop();
     expect(receiver.writes.total).toBe(2 * CLIENTS);
-    expect(receiver.writes.turns).toBeGreaterThanOrEqual((2 * CLIENTS) / SLICING.sliceSize);
+    expect(receiver.writes.turns).toBeGreaterThanOrEqual(CLIENTS / SLICING.sliceSize);
     for (const got of seen) expect(got).toEqual([1, 2]);
   });
 
