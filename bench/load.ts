@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import { serveCommands, TICK, type LoadCommand } from './protocol.js';
+import { serveCommands, sharedNow, TICK, type LoadCommand } from './protocol.js';
 
 /**
  * The load generator: a process of its own holding every client, driven by the harness over
@@ -11,6 +11,8 @@ let target: { perClient: number; clients: number } | undefined;
 /** Clients of the target that still miss ticks; `onComplete` fires when it reaches 0. */
 let remaining = 0;
 let onComplete: (() => void) | undefined;
+/** When the latest tick of the armed round arrived (`sharedNow()`). */
+let lastAt = 0;
 
 function connectOne(url: string, auth?: Record<string, unknown>, cookie?: string): Promise<void> {
   const index = clients.length;
@@ -25,6 +27,7 @@ function connectOne(url: string, auth?: Record<string, unknown>, cookie?: string
   ticks.push(0);
   socket.on(TICK, () => {
     const seen = ++ticks[index];
+    if (target) lastAt = sharedNow();
     if (target && index < target.clients && seen === target.perClient && --remaining === 0) {
       onComplete?.();
     }
@@ -74,7 +77,8 @@ function waitForTicks(timeoutMs: number) {
       clearTimeout(timer);
       onComplete = undefined;
       const received = sum(0, goal.clients);
-      resolve({ received, stray: sum(goal.clients, ticks.length), ms: performance.now() - start });
+      const stray = sum(goal.clients, ticks.length);
+      resolve({ received, stray, ms: performance.now() - start, lastAt });
     };
     const timer = setTimeout(() => {
       onComplete = undefined;
@@ -101,6 +105,7 @@ serveCommands<LoadCommand>(async (command) => {
       return echo(command.messages, command.inFlight);
     case 'arm':
       ticks.fill(0);
+      lastAt = 0;
       target = { perClient: command.perClient, clients: command.clients ?? clients.length };
       remaining = command.perClient > 0 ? target.clients : 0;
       return;

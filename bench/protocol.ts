@@ -22,6 +22,8 @@ export const EXTRA_KINDS = [
   'nest-socketio-pipe',
   'nest-socketio-enhanced',
   'nest-socketio-enhanced-nest',
+  // The module with broadcastSlicing: false: each large emit written at once, as raw does.
+  'nest-socketio-unsliced',
 ] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number] | (typeof EXTRA_KINDS)[number];
 
@@ -63,7 +65,22 @@ export type ServerCommand =
   | { id: number; cmd: 'measure' }
   | { id: number; cmd: 'memory' }
   | { id: number; cmd: 'broadcast'; count: number; room?: string; paceMs?: number }
+  | { id: number; cmd: 'bigEmit'; via: EmitVia }
+  | { id: number; cmd: 'loopBlock' }
   | { id: number; cmd: 'close' };
+
+/**
+ * How a large emit is sent: `service` (raw: `io.emit`; the module: `SocketService.emit`),
+ * `server` (`@WebSocketServer() server.emit`; raw: `io.emit` again), `room` (to a room every
+ * client joined).
+ */
+export type EmitVia = 'service' | 'server' | 'room';
+export const EMIT_VIAS: readonly EmitVia[] = ['service', 'server', 'room'];
+/** The room every client of the large-broadcast session joins. */
+export const ALL_ROOM = 'all';
+
+/** A clock shared by the processes of one machine: milliseconds since the epoch, sub-ms. */
+export const sharedNow = () => performance.timeOrigin + performance.now();
 
 /** What a server reports about itself, measured from inside its own process. */
 export interface ServerMeasure {

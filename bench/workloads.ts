@@ -20,6 +20,12 @@ export interface Sizes {
   redisBroadcasts: number;
   idleClients: number;
   connectConcurrency: number;
+  /** The large-broadcast session (`big`): its two crowd sizes, and emits per way per size. */
+  bigClients: [number, number];
+  bigRepeats: number;
+  /** The `idle15k` session: idle connections on one server, the first `burstClients` at once. */
+  idleLargeClients: number;
+  burstClients: number;
 }
 
 export const FULL: Sizes = {
@@ -39,6 +45,10 @@ export const FULL: Sizes = {
   redisBroadcasts: 100,
   idleClients: 5_000,
   connectConcurrency: 50,
+  bigClients: [5_000, 15_000],
+  bigRepeats: 3,
+  idleLargeClients: 15_000,
+  burstClients: 5_000,
 };
 
 export const TINY: Sizes = {
@@ -58,6 +68,10 @@ export const TINY: Sizes = {
   redisBroadcasts: 5,
   idleClients: 30,
   connectConcurrency: 10,
+  bigClients: [20, 40],
+  bigRepeats: 1,
+  idleLargeClients: 40,
+  burstClients: 20,
 };
 
 /** Every figure the table shows: its unit, whether lower is better, and its target ratio. */
@@ -76,6 +90,80 @@ export const METRICS = {
     unit: 'conn/s',
     higher: true,
   },
+  'big5k.service.blockMs': {
+    label: 'emit to 5,000, SocketService.emit / io.emit: longest loop block',
+    unit: 'ms',
+  },
+  'big5k.service.blockCpuMs': {
+    label: 'emit to 5,000, SocketService.emit / io.emit: longest block (CPU)',
+    unit: 'ms',
+  },
+  'big5k.service.lastMs': {
+    label: 'emit to 5,000, SocketService.emit / io.emit: last client served',
+    unit: 'ms',
+  },
+  'big5k.server.blockMs': {
+    label: 'emit to 5,000, @WebSocketServer() server.emit: longest loop block',
+    unit: 'ms',
+  },
+  'big5k.server.blockCpuMs': {
+    label: 'emit to 5,000, @WebSocketServer() server.emit: longest block (CPU)',
+    unit: 'ms',
+  },
+  'big5k.server.lastMs': {
+    label: 'emit to 5,000, @WebSocketServer() server.emit: last client served',
+    unit: 'ms',
+  },
+  'big5k.room.blockMs': {
+    label: 'emit to 5,000, to a room of all: longest loop block',
+    unit: 'ms',
+  },
+  'big5k.room.blockCpuMs': {
+    label: 'emit to 5,000, to a room of all: longest block (CPU)',
+    unit: 'ms',
+  },
+  'big5k.room.lastMs': { label: 'emit to 5,000, to a room of all: last client served', unit: 'ms' },
+  'big15k.service.blockMs': {
+    label: 'emit to 15,000, SocketService.emit / io.emit: longest loop block',
+    unit: 'ms',
+  },
+  'big15k.service.blockCpuMs': {
+    label: 'emit to 15,000, SocketService.emit / io.emit: longest block (CPU)',
+    unit: 'ms',
+  },
+  'big15k.service.lastMs': {
+    label: 'emit to 15,000, SocketService.emit / io.emit: last client served',
+    unit: 'ms',
+  },
+  'big15k.server.blockMs': {
+    label: 'emit to 15,000, @WebSocketServer() server.emit: longest loop block',
+    unit: 'ms',
+  },
+  'big15k.server.blockCpuMs': {
+    label: 'emit to 15,000, @WebSocketServer() server.emit: longest block (CPU)',
+    unit: 'ms',
+  },
+  'big15k.server.lastMs': {
+    label: 'emit to 15,000, @WebSocketServer() server.emit: last client served',
+    unit: 'ms',
+  },
+  'big15k.room.blockMs': {
+    label: 'emit to 15,000, to a room of all: longest loop block',
+    unit: 'ms',
+  },
+  'big15k.room.blockCpuMs': {
+    label: 'emit to 15,000, to a room of all: longest block (CPU)',
+    unit: 'ms',
+  },
+  'big15k.room.lastMs': {
+    label: 'emit to 15,000, to a room of all: last client served',
+    unit: 'ms',
+  },
+  'idle15k.heapBytesPerConn': { label: '15,000 idle: heap per connection', unit: 'B' },
+  'idle15k.rssBytesPerConn': { label: '15,000 idle: RSS per connection', unit: 'B' },
+  'idle15k.cpuUsPerConn': { label: '15,000 idle: set-up CPU per connection', unit: 'µs' },
+  'burst5k.acceptMs': { label: 'burst of 5,000 at once: time to accept all', unit: 'ms' },
+  'burst5k.cpuUsPerConn': { label: 'burst of 5,000 at once: CPU per connection', unit: 'µs' },
 } as const satisfies Record<string, { label: string; unit: string; higher?: boolean }>;
 export type MetricName = keyof typeof METRICS;
 export type Figures = Partial<Record<MetricName, number>>;
@@ -98,11 +186,11 @@ export interface RunEnv {
 
 /** How long a workload step may take in a child process. */
 const REQUEST_TIMEOUT = 180_000;
-const CLOSE = { cmd: 'close' };
+export const CLOSE = { cmd: 'close' };
 /** A child's first message, once it listens or is ready to load: the reply with id 0. */
 const isReady = (m: { id?: number }) => m.id === 0;
 
-async function startServer(
+export async function startServer(
   label: ServerLabel,
   env: RunEnv,
   redis?: { url: string; channel: string },
@@ -119,7 +207,7 @@ async function startServer(
   return [child, ready.port as number];
 }
 
-async function startLoad(): Promise<Child> {
+export async function startLoad(): Promise<Child> {
   const child = Child.fork(
     'load generator',
     LOAD_MAIN,
@@ -136,14 +224,14 @@ interface ClientAccess {
 }
 
 /** The guarded variant wants a token and, with sessions, the cookie of a logged-in user. */
-async function clientAccess(label: ServerLabel, port: number): Promise<ClientAccess> {
+export async function clientAccess(label: ServerLabel, port: number): Promise<ClientAccess> {
   if (parseServer(label).kind !== 'nest-socketio-guarded') return {};
   const res = await fetch(`http://127.0.0.1:${port}/login`);
   const cookie = res.headers.get('set-cookie')?.split(';')[0];
   return { auth: { token: 'bench-token' }, cookie };
 }
 
-const measure = (server: Child) => server.request<Reply & ServerMeasure>({ cmd: 'measure' });
+export const measure = (server: Child) => server.request<Reply & ServerMeasure>({ cmd: 'measure' });
 
 async function broadcastRound(
   server: Child,

@@ -105,6 +105,19 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
       : "must be { points, duration, key?, store? } with positive numbers, a key function and store 'memory' or 'messageQueue'",
   handlerTimeout: positiveNumber,
   directDispatch: bool,
+  broadcastSlicing: (v) => {
+    if (v === false) return undefined;
+    if (!isPlainObject(v)) return 'must be false or { threshold?, sliceSize? }';
+    for (const [key, value] of Object.entries(v)) {
+      if (key !== 'threshold' && key !== 'sliceSize') {
+        return `has an unknown key "${key}" (it takes threshold and sliceSize)`;
+      }
+      if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0)) {
+        return `${key} must be a positive integer`;
+      }
+    }
+    return undefined;
+  },
   shutdownGrace: (v) =>
     typeof v === 'number' && Number.isFinite(v) && v >= 0
       ? undefined

@@ -1,11 +1,14 @@
 import { createClient } from 'redis';
 import { createAdapter } from '@socket.io/redis-adapter';
+import type { EmitVia } from '../protocol.js';
 
 /** What the harness needs from each server under test. */
 export interface BenchServer {
   readonly port: number;
   /** One broadcast, through the framework's own API, to the namespace or a room. */
   broadcast(event: string, data: unknown, room?: string): void;
+  /** One emit to every client, the way `via` names (see `EmitVia`). */
+  emitVia(via: EmitVia, event: string, data: unknown): void;
   close(): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { ServerCommand, ServerConfig } from '../protocol.js';
-import { serveCommands } from '../protocol.js';
+import { serveCommands, sharedNow, TICK, tickPayload } from '../protocol.js';
 import type { BenchServer } from './bench-server.js';
 
 /**
@@ -18,6 +18,10 @@ async function start(config: ServerConfig): Promise<BenchServer> {
       return (await import('./nest-gateway.js')).startNestGateway(config);
     case 'nest-socketio':
       return (await import('./nest-socketio.js')).startNestSocketIO(config, false);
+    case 'nest-socketio-unsliced':
+      return (await import('./nest-socketio.js')).startNestSocketIO(config, false, undefined, {
+        options: { broadcastSlicing: false },
+      });
     case 'nest-socketio-guarded':
       return (await import('./nest-socketio.js')).startNestSocketIO(config, true);
     case 'nest-socketio-pipe':
@@ -77,6 +81,37 @@ if (config.engine === 'bufferutil') {
   }
 }
 let cpuMark = process.cpuUsage();
+/**
+ * The longest event-loop block while a large emit is under way: the longest gap between two
+ * ticks of a 1 ms timer chain started just before the emit (so the emit's own synchronous part
+ * counts; node's monitorEventLoopDelay drops its first interval, which is that part), in wall
+ * time and in this process's CPU time (on a loaded machine the wall time also holds the time
+ * the process waited for a core).
+ */
+function loopProbe() {
+  let last = performance.now();
+  let lastCpu = process.cpuUsage();
+  let wall = 0;
+  let cpu = 0;
+  const sample = () => {
+    const now = performance.now();
+    const used = process.cpuUsage(lastCpu);
+    wall = Math.max(wall, now - last);
+    cpu = Math.max(cpu, (used.user + used.system) / 1000);
+    last = now;
+    lastCpu = process.cpuUsage();
+  };
+  let timer = setTimeout(function tick() {
+    sample();
+    timer = setTimeout(tick, 1);
+  }, 1);
+  return () => {
+    clearTimeout(timer);
+    sample();
+    return { blockMs: wall, blockCpuMs: cpu };
+  };
+}
+let stopProbe: (() => { blockMs: number; blockCpuMs: number }) | undefined;
 
 serveCommands<ServerCommand>(async (command) => {
   switch (command.cmd) {
@@ -96,7 +131,6 @@ serveCommands<ServerCommand>(async (command) => {
     }
     case 'broadcast': {
       const { count, room, paceMs } = command;
-      const { TICK, tickPayload } = await import('../protocol.js');
       for (let i = 0; i < count; i++) {
         server.broadcast(TICK, tickPayload(i), room);
         if (paceMs !== undefined) {
@@ -108,6 +142,17 @@ serveCommands<ServerCommand>(async (command) => {
         }
       }
       return;
+    }
+    case 'bigEmit': {
+      stopProbe = loopProbe();
+      const startedAt = sharedNow();
+      server.emitVia(command.via, TICK, tickPayload(0));
+      return { startedAt, syncMs: sharedNow() - startedAt };
+    }
+    case 'loopBlock': {
+      const block = stopProbe?.() ?? { blockMs: 0, blockCpuMs: 0 };
+      stopProbe = undefined;
+      return block;
     }
     case 'close':
       await server.close();

@@ -10,7 +10,7 @@ import {
   WebSocketServer,
 } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
-import type { ServerConfig } from '../protocol.js';
+import { ALL_ROOM, type ServerConfig } from '../protocol.js';
 import { redisAdapter, type BenchServer } from './bench-server.js';
 
 @WebSocketGateway()
@@ -63,6 +63,10 @@ export async function startNestGateway(config: ServerConfig): Promise<BenchServe
     port: app.getHttpServer().address().port,
     broadcast: (event, data, room) => {
       if (room) gateway.server.to(room).emit(event, data);
+      else gateway.server.emit(event, data);
+    },
+    emitVia: (via, event, data) => {
+      if (via === 'room') gateway.server.to(ALL_ROOM).emit(event, data);
       else gateway.server.emit(event, data);
     },
     close: async () => {

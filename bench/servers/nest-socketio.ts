@@ -11,12 +11,17 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import {
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer,
+} from '@nestjs/websockets';
 import session from 'express-session';
-import type { Socket } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 import * as thisLib from '../../lib/index.js';
 import type { SocketContext, SocketIOModuleOptions } from '../../lib/index.js';
-import type { ServerConfig } from '../protocol.js';
+import { ALL_ROOM, type ServerConfig } from '../protocol.js';
 import { redisAdapter, type BenchServer } from './bench-server.js';
 import { enhanceApp, enhanceGateway, ENHANCER_PROVIDERS, type Enhancement } from './enhancers.js';
 
@@ -36,6 +41,8 @@ type Lib = typeof thisLib;
 function gateway(guarded: boolean, lib: Lib, enhancement: Enhancement | undefined) {
   @WebSocketGateway()
   class BenchGateway {
+    @WebSocketServer() server!: Server;
+
     constructor(@Inject(lib.SocketContext) private readonly ctx: SocketContext) {}
 
     @SubscribeMessage('echo')
@@ -59,6 +66,7 @@ function gateway(guarded: boolean, lib: Lib, enhancement: Enhancement | undefine
   enhanceGateway(BenchGateway, enhancement);
   return BenchGateway;
 }
+type BenchGateway = InstanceType<ReturnType<typeof gateway>>;
 
 @Controller()
 class LoginController {
@@ -73,6 +81,8 @@ class LoginController {
 export interface Variant {
   enhancement?: Enhancement;
   directDispatch?: boolean;
+  /** Module options on top of the variant's (e.g. `broadcastSlicing: false`). */
+  options?: SocketIOModuleOptions;
 }
 
 /** A nest-socketio gateway; `guarded` adds a connection guard and managed sessions. */
@@ -80,13 +90,13 @@ export async function startNestSocketIO(
   config: ServerConfig,
   guarded: boolean,
   lib: Lib = thisLib,
-  { enhancement, directDispatch }: Variant = {},
+  { enhancement, directDispatch, options: extra }: Variant = {},
 ): Promise<BenchServer> {
   const redis = config.redis ? await redisAdapter(config.redis) : undefined;
   const sessionMiddleware = guarded
     ? session({ secret: 'bench', resave: false, saveUninitialized: false })
     : undefined;
-  const options: SocketIOModuleOptions = {};
+  const options: SocketIOModuleOptions = { ...extra };
   if (config.engine === 'eiows') options.wsEngine = 'eiows';
   if (directDispatch !== undefined) options.directDispatch = directDispatch;
   if (redis) options.adapter = redis.adapter;
@@ -94,9 +104,10 @@ export async function startNestSocketIO(
     options.session = sessionMiddleware;
     options.manageSession = true;
   }
+  const Gateway = gateway(guarded, lib, enhancement);
   @Module({
     imports: [lib.SocketIOModule.forRoot(options) as DynamicModule],
-    providers: [gateway(guarded, lib, enhancement), TokenGuard, ...ENHANCER_PROVIDERS],
+    providers: [Gateway, TokenGuard, ...ENHANCER_PROVIDERS],
     controllers: guarded ? [LoginController] : [],
   })
   // oxlint-disable-next-line typescript/no-extraneous-class -- a Nest module is a decorated empty class
@@ -111,6 +122,10 @@ export async function startNestSocketIO(
     broadcast: (event, data, room) => {
       if (room) sockets.emit(event, data, { to: room });
       else sockets.emit(event, data);
+    },
+    emitVia: (via, event, data) => {
+      if (via === 'server') app.get<BenchGateway>(Gateway).server.emit(event, data);
+      else sockets.emit(event, data, via === 'room' ? { to: ALL_ROOM } : undefined);
     },
     close: async () => {
       await app.close();

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
-import type { ServerConfig } from '../protocol.js';
+import { ALL_ROOM, type ServerConfig } from '../protocol.js';
 import { eiowsServer, redisAdapter, type BenchServer } from './bench-server.js';
 
 /** What a raw server does per client and per echo (`raw-otel` adds its SDK work around them). */
@@ -32,6 +32,10 @@ export async function startRaw(config: ServerConfig, hooks: RawHooks = {}): Prom
     port: (http.address() as AddressInfo).port,
     broadcast: (event, data, room) => {
       if (room) io.to(room).emit(event, data);
+      else io.emit(event, data);
+    },
+    emitVia: (via, event, data) => {
+      if (via === 'room') io.to(ALL_ROOM).emit(event, data);
       else io.emit(event, data);
     },
     close: async () => {

@@ -93,6 +93,14 @@ export interface AdminUiOptions {
   serverId?: string;
 }
 
+/** The `broadcastSlicing` option: when and how finely a large broadcast is written in slices. */
+export interface BroadcastSlicingOptions {
+  /** A broadcast to at least this many clients of this process is sliced. @default 1000 */
+  threshold?: number;
+  /** Clients written per event-loop turn. @default 250 */
+  sliceSize?: number;
+}
+
 /** Options of `SocketIOModule.forRoot()`; every one is optional. */
 export interface SocketIOModuleOptions {
   /** Path the Socket.IO endpoint is served on. @default '/socket.io' */
@@ -163,6 +171,13 @@ export interface SocketIOModuleOptions {
    * chain (see Performance); `false` keeps Nest's chain for every handler. @default true
    */
   directDispatch?: boolean;
+  /**
+   * Writes a broadcast to many clients of this process in slices, one per event-loop turn, so
+   * the server keeps answering meanwhile (each client still gets its packets in order; see
+   * Performance); `false` writes every broadcast at once, as socket.io does.
+   * @default { threshold: 1000, sliceSize: 250 }
+   */
+  broadcastSlicing?: BroadcastSlicingOptions | false;
   /**
    * Milliseconds a shutdown waits for the handlers in flight to answer before it disconnects
    * their clients. @default 3000

@@ -11,6 +11,7 @@ import {
   refuseNewClients,
 } from '../internals/socket-io.internals.js';
 import { buildServerOptions } from './server-options.js';
+import { BroadcastSlicer, slicingSettings } from './broadcast-slicer.js';
 import { SocketObservability } from '../observability/socket-observability.js';
 
 /**
@@ -112,7 +113,12 @@ export class SocketServers implements OnApplicationShutdown {
       );
     }
     const server = httpServer ? new Server(httpServer, options) : new Server(port, options);
-    if (this.queue.adapter) server.adapter(this.queue.adapter as ServerOptions['adapter']);
+    const adapter = this.queue.adapter ?? server.adapter();
+    const slicing = slicingSettings(moduleOptions.broadcastSlicing);
+    // Each server slices its own broadcasts: two servers (or apps) never wait for each other.
+    if (slicing)
+      server.adapter(new BroadcastSlicer(slicing).wrap(adapter) as ServerOptions['adapter']);
+    else if (this.queue.adapter) server.adapter(adapter as ServerOptions['adapter']);
     this.observability.serverCreated(server);
     this.servers.set(key, server);
     return server;

@@ -38,11 +38,23 @@ describe('npm run bench (tiny sizes)', () => {
     rmSync(resultsDir, { recursive: true, force: true });
   });
 
+  let built: Promise<unknown> | undefined;
+  /** Compiles the bench once for the tests of this file. */
+  const build = () =>
+    (built ??= run(
+      process.execPath,
+      [
+        join(root, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        'bench/tsconfig.json',
+        '--outDir',
+        outDir,
+      ],
+      { cwd: root },
+    ));
+
   it('measures every server on every workload and writes a well-formed result', async () => {
-    const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    await run(process.execPath, [tsc, '-p', 'bench/tsconfig.json', '--outDir', outDir], {
-      cwd: root,
-    });
+    await build();
     const out = join(resultsDir, 'tiny.json');
     const { stdout } = await run(
       process.execPath,
@@ -78,5 +90,48 @@ describe('npm run bench (tiny sizes)', () => {
     for (const server of SERVERS) expect(stdout).toContain(server);
     expect(stdout).toMatch(/echo: server CPU per request\+ack .*\(\d+\.\d\dx\)/);
     // A build and four servers: 20-30 s alone, more beside the rest of the suite on two cores.
+  }, 180_000);
+
+  it('measures large broadcasts and many idle connections side by side (big, idle15k)', async () => {
+    await build();
+    const out = join(resultsDir, 'large.json');
+    const args = ['--tiny', '--servers', 'raw,nest-socketio', '--sessions', 'big,idle15k'];
+    const { stdout } = await run(
+      process.execPath,
+      [join(outDir, 'bench/run.js'), ...args, '--out', out],
+      {
+        cwd: root,
+        timeout: 120_000,
+      },
+    );
+    const result = JSON.parse(readFileSync(out, 'utf8'));
+    const metrics = Object.keys(result.metrics);
+    for (const size of ['big5k', 'big15k']) {
+      for (const via of ['service', 'server', 'room']) {
+        for (const figure of ['blockMs', 'blockCpuMs', 'lastMs']) {
+          expect(metrics).toContain(`${size}.${via}.${figure}`);
+        }
+      }
+    }
+    for (const m of ['idle15k.heapBytesPerConn', 'idle15k.cpuUsPerConn', 'burst5k.acceptMs']) {
+      expect(metrics).toContain(m);
+    }
+    for (const server of ['raw', 'nest-socketio']) {
+      for (const metric of metrics) {
+        const median = result.medians[server][metric];
+        expect(Number.isFinite(median), `${server} ${metric}`).toBe(true);
+        // A time to the last client, CPU and accept times are real measurements.
+        if (/lastMs|cpuUs|acceptMs/.test(metric))
+          expect(median, `${server} ${metric}`).toBeGreaterThan(0);
+      }
+    }
+    expect(result.targets.map((t: { metric: string }) => t.metric)).toEqual(
+      expect.arrayContaining([
+        'big15k.service.blockMs',
+        'big15k.room.lastMs',
+        'idle15k.heapBytesPerConn',
+      ]),
+    );
+    expect(stdout).toMatch(/emit to 15,000, SocketService\.emit \/ io\.emit: longest loop block/);
   }, 180_000);
 });

@@ -9,7 +9,10 @@ import {
   closeServer,
   existingNamespace,
   holdPackets,
+  interceptBroadcasts,
   namespacesOf,
+  packetHook,
+  type LocalBroadcast,
   refuseNewClients,
 } from '../../../lib/internals/socket-io.internals.js';
 
@@ -127,5 +130,64 @@ describe('socket.io internals (lib/internals/socket-io.internals.ts)', () => {
     const error = await new Promise<Error>((resolve) => refused.once('connect_error', resolve));
     expect(error.message).toBe('refused');
     expect(heard).toEqual([]);
+  });
+
+  it("hands over each broadcast's local delivery (once encoded), and passes other enumerations through", async () => {
+    const { server, connect } = await serve();
+    const clients = [connect(), connect(), connect()];
+    await Promise.all(
+      clients.map((c) => new Promise<void>((resolve) => c.once('connect', () => resolve()))),
+    );
+    const adapter = server.of('/').adapter as unknown as { _encode(...args: unknown[]): unknown };
+    const delivered: LocalBroadcast[] = [];
+    const encode = adapter._encode.bind(adapter);
+    let encodings = 0;
+    adapter._encode = (...args: unknown[]) => (encodings++, encode(...args));
+    // broadcastWithAck counts its recipients as `collect` returns: it is written at once.
+    const deliver = (b: LocalBroadcast) => {
+      delivered.push(b);
+      if (b.withAck) b.collect(b.write);
+    };
+    expect(interceptBroadcasts(adapter, deliver)).toBe(true);
+    const got = clients.map(() => [] as unknown[]);
+    clients.forEach((c, i) => c.on('hi', (v: unknown) => got[i].push(v)));
+    const [first] = [...server.of('/').sockets.values()];
+    await first.join('one');
+
+    server.emit('hi', 1);
+    server.to('one').emit('hi', 2);
+    expect(delivered.map((b) => [b.estimate, b.withAck])).toEqual([
+      [3, false],
+      [1, false],
+    ]);
+    expect(encodings).toBe(2);
+    // Nothing is written until the broadcast's own write runs for each collected socket.
+    for (const b of delivered) b.collect(b.write);
+    expect((await server.fetchSockets()).length).toBe(3);
+    clients.forEach((c) => c.on('ask', (ack: (v: string) => void) => ack('yes')));
+    delivered.length = 0;
+    const replies = server.timeout(2000).emitWithAck('ask');
+    expect(delivered.map((b) => b.withAck)).toEqual([true]);
+    expect(await replies).toEqual(['yes', 'yes', 'yes']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(got).toEqual([[1, 2], [1], [1]]);
+  });
+
+  it('runs a hook before the next packet to a socket, until released', async () => {
+    const { server, connect } = await serve();
+    const client = connect();
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    const [socket] = [...server.of('/').sockets.values()];
+    const order: string[] = [];
+    client.onAny((event: string) => order.push(event));
+    const hook = packetHook((s) => order.push(s === socket ? 'hook' : 'wrong socket'));
+    expect(hook.install(socket)).toBe(true);
+    expect(packetHook(() => order.push('second hook')).install(socket)).toBe(false);
+    socket.emit('direct');
+    hook.release(socket);
+    socket.emit('after');
+    await new Promise((resolve) => client.on('after', resolve));
+    expect(order).toEqual(['hook', 'direct', 'after']);
+    expect(Object.hasOwn(socket, 'packet')).toBe(false);
   });
 });

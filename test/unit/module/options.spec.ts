@@ -55,6 +55,9 @@ describe('validateSocketIOOptions', () => {
     ['messageQueue', { type: 'postgres', url: 'postgres://localhost/test' }],
     ['logger', { log() {}, error() {}, warn() {} }],
     ['adminUi', { auth: false }],
+    ['broadcastSlicing', false],
+    ['broadcastSlicing', { threshold: 5000 }],
+    ['broadcastSlicing', { threshold: 200, sliceSize: 50 }],
     ['adminUi', { auth: { username: 'ops', password: BCRYPT }, origin: [/\.ops\.example$/] }],
   ])('accepts %s: %o', (key, value) => {
     expect(() => validateSocketIOOptions({ [key]: value })).not.toThrow();
@@ -71,6 +74,10 @@ describe('validateSocketIOOptions', () => {
     ['maxHttpBufferSize', Number.NaN, 'must be a positive number'],
     ['maxBufferedBytes', 0, 'must be a positive number'],
     ['shutdownGrace', -1, 'must be a number of milliseconds, 0 or more'],
+    ['broadcastSlicing', true, 'must be false or { threshold?, sliceSize? }'],
+    ['broadcastSlicing', { threshold: -5 }, 'threshold must be a positive integer'],
+    ['broadcastSlicing', { sliceSize: '100' }, 'sliceSize must be a positive integer'],
+    ['broadcastSlicing', { slice: 100 }, 'has an unknown key "slice"'],
     ['cookie', 'io', 'must be a boolean or cookie options'],
     ['parser', 'json', "must be 'default' or 'msgpack'"],
     ['wsEngine', 'uws', "must be 'ws', 'eiows' or a ws-compatible server class"],
