@@ -11,7 +11,7 @@ import { DEFAULT_MAX_BUFFERED_BYTES, limitBufferedOutput } from '../guards/outpu
 import { RateLimit } from '../guards/rate-limit.js';
 import { SocketServers } from '../outbound/socket-servers.js';
 import { SocketIOConfig } from '../socket-io.config.js';
-import { DirectHandlers } from './direct-handlers.js';
+import { DirectHandlers, type DirectHandler } from './direct-handlers.js';
 import { EventDispatcher } from './event-dispatcher.js';
 import { GatewayRegistry } from './gateway-registry.js';
 import { SocketObservability } from '../observability/socket-observability.js';
@@ -29,6 +29,10 @@ const DEFAULT_SHUTDOWN_GRACE = 3000;
 export class SocketIOAdapter extends AbstractWsAdapter {
   private readonly prepared = new WeakSet<Namespace>();
   private readonly handledEvents = new WeakMap<Namespace, Set<string>>();
+  private readonly listeners = new WeakMap<
+    Namespace,
+    Map<string, (this: Socket, ...args: unknown[]) => void>
+  >();
 
   constructor(
     @Inject(SocketIOConfig) private readonly config: SocketIOConfig,
@@ -120,6 +124,13 @@ export class SocketIOAdapter extends AbstractWsAdapter {
     for (const { message, callback, isAckHandledManually } of handlers) {
       const manual = isAckHandledManually === true;
       const direct = this.direct.get(gateways, message);
+      if (direct && !admitting && message !== '*') {
+        // One listener per namespace and event, shared by every client (socket.io calls it with
+        // the client as `this`): no closure per connection and handler.
+        handled.add(message);
+        socket.on(message, this.sharedListener(socket.nsp, message, direct, manual));
+        continue;
+      }
       // With a direct handler, Nest's bound callback is not kept: one object less per connection.
       const nest = direct ? undefined : callback;
       const dispatch = (event: string, args: unknown[]) => {
@@ -169,6 +180,26 @@ export class SocketIOAdapter extends AbstractWsAdapter {
       );
     });
     return nsp;
+  }
+
+  /** The listener of a directly dispatched event, made once per namespace and event. */
+  private sharedListener(
+    nsp: Namespace,
+    message: string,
+    direct: DirectHandler,
+    manual: boolean,
+  ): (this: Socket, ...args: unknown[]) => void {
+    let listeners = this.listeners.get(nsp);
+    if (!listeners) this.listeners.set(nsp, (listeners = new Map()));
+    let listener = listeners.get(message);
+    if (!listener) {
+      const dispatcher = this.dispatcher;
+      listener = function (this: Socket, ...args: unknown[]) {
+        dispatcher.dispatch(this, message, undefined, direct, args, manual);
+      };
+      listeners.set(message, listener);
+    }
+    return listener;
   }
 
   private handledSet(nsp: Namespace): Set<string> {
