@@ -107,10 +107,10 @@ const checks: Record<keyof SocketIOModuleOptions, Check> = {
   directDispatch: bool,
   broadcastSlicing: (v) => {
     if (v === false) return undefined;
-    if (!isPlainObject(v)) return 'must be false or { threshold?, sliceSize? }';
+    if (!isPlainObject(v)) return 'must be false or { threshold?, sliceSize?, sliceMs? }';
     for (const [key, value] of Object.entries(v)) {
-      if (key !== 'threshold' && key !== 'sliceSize') {
-        return `has an unknown key "${key}" (it takes threshold and sliceSize)`;
+      if (key !== 'threshold' && key !== 'sliceSize' && key !== 'sliceMs') {
+        return `has an unknown key "${key}" (it takes threshold, sliceSize and sliceMs)`;
       }
       if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0)) {
         return `${key} must be a positive integer`;

@@ -97,8 +97,13 @@ export interface AdminUiOptions {
 export interface BroadcastSlicingOptions {
   /** A broadcast to at least this many clients of this process is sliced. @default 1000 */
   threshold?: number;
-  /** Clients written per event-loop turn. @default 250 */
+  /** Clients written per event-loop turn, at most. @default 250 */
   sliceSize?: number;
+  /**
+   * Milliseconds one slice may take: a slice ends early once it has written for this long (on a
+   * slower machine, or when each write costs more with many clients). @default 4
+   */
+  sliceMs?: number;
 }
 
 /** Options of `SocketIOModule.forRoot()`; every one is optional. */
@@ -175,7 +180,7 @@ export interface SocketIOModuleOptions {
    * Writes a broadcast to many clients of this process in slices, one per event-loop turn, so
    * the server keeps answering meanwhile (each client still gets its packets in order; see
    * Performance); `false` writes every broadcast at once, as socket.io does.
-   * @default { threshold: 1000, sliceSize: 250 }
+   * @default { threshold: 1000, sliceSize: 250, sliceMs: 4 }
    */
   broadcastSlicing?: BroadcastSlicingOptions | false;
   /**

@@ -178,6 +178,20 @@ describe('broadcastSlicing', () => {
     writes.stop();
   });
 
+  it('ends a slice after sliceMs even when sliceSize would allow more', async () => {
+    // sliceSize alone would write all 300 in one turn; 300 writes take several milliseconds.
+    const { clients, sockets, writes } = await start({
+      broadcastSlicing: { threshold: 100, sliceSize: 10_000, sliceMs: 1 },
+    });
+    const seen = clients.map((c) => collect<string>(c, 'big'));
+    sockets.emit('big', 'x');
+    await receivedBy(seen, 1);
+    writes.stop();
+    expect(writes.total).toBe(CLIENTS);
+    expect(writes.turns).toBeGreaterThanOrEqual(2);
+    seen.forEach((got) => expect(got).toEqual(['x']));
+  });
+
   it('slices the local delivery of a broadcast from another process (Redis)', async () => {
     const channel = `slicing-${randomUUID()}`;
     const options = { messageQueue: REDIS_URL, channel, broadcastSlicing: SLICING };
@@ -198,7 +212,8 @@ describe('broadcastSlicing', () => {
     [{ threshold: 0 }, 'threshold must be a positive integer'],
     [{ sliceSize: 2.5 }, 'sliceSize must be a positive integer'],
     [{ size: 10 }, 'unknown key "size"'],
-    [true, 'must be false or { threshold?, sliceSize? }'],
+    [true, 'must be false or { threshold?, sliceSize?, sliceMs? }'],
+    [{ sliceMs: 0 }, 'sliceMs must be a positive integer'],
   ])('refuses broadcastSlicing: %j at start-up, naming it', async (value, message) => {
     const failure = startApp({
       imports: [SocketIOModule.forRoot({ broadcastSlicing: value } as SocketIOModuleOptions)],

@@ -57,7 +57,7 @@ describe('validateSocketIOOptions', () => {
     ['adminUi', { auth: false }],
     ['broadcastSlicing', false],
     ['broadcastSlicing', { threshold: 5000 }],
-    ['broadcastSlicing', { threshold: 200, sliceSize: 50 }],
+    ['broadcastSlicing', { threshold: 200, sliceSize: 50, sliceMs: 2 }],
     ['adminUi', { auth: { username: 'ops', password: BCRYPT }, origin: [/\.ops\.example$/] }],
   ])('accepts %s: %o', (key, value) => {
     expect(() => validateSocketIOOptions({ [key]: value })).not.toThrow();
@@ -74,7 +74,7 @@ describe('validateSocketIOOptions', () => {
     ['maxHttpBufferSize', Number.NaN, 'must be a positive number'],
     ['maxBufferedBytes', 0, 'must be a positive number'],
     ['shutdownGrace', -1, 'must be a number of milliseconds, 0 or more'],
-    ['broadcastSlicing', true, 'must be false or { threshold?, sliceSize? }'],
+    ['broadcastSlicing', true, 'must be false or { threshold?, sliceSize?, sliceMs? }'],
     ['broadcastSlicing', { threshold: -5 }, 'threshold must be a positive integer'],
     ['broadcastSlicing', { sliceSize: '100' }, 'sliceSize must be a positive integer'],
     ['broadcastSlicing', { slice: 100 }, 'has an unknown key "slice"'],
