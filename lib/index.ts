@@ -40,6 +40,7 @@ export type {
   PresenceState,
 } from './presence/presence.types.js';
 export type {
+  BroadcastSlicingOptions,
   SocketIOModuleOptions,
   SocketIOModuleAsyncOptions,
   SocketIOOptionsFactory,

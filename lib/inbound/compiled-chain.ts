@@ -34,7 +34,7 @@ export interface ChainParts extends HandlerEnhancers {
   readonly params: CompiledParam[];
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
     (typeof value === 'object' || typeof value === 'function') &&
@@ -90,7 +90,12 @@ export function compileChain(parts: ChainParts): CompiledHandler {
         }
       }
     }
-    if (failure) throw failure.error;
+    if (failure) {
+      // The parameters still being piped are dropped: their later rejections must not go
+      // unhandled (Promise.all would have caught them too).
+      for (const value of current) if (isThenable(value)) Promise.resolve(value).catch(noop);
+      throw failure.error;
+    }
     let async = false;
     for (let i = 0; i < params.length; i++) {
       values[params[i].index] = current[i];
@@ -197,3 +202,5 @@ function flatten(result: unknown): Observable<unknown> {
   if (isObservable(result)) return result;
   return from(Promise.resolve(result) as Promise<Observable<unknown>>).pipe(mergeAll());
 }
+
+function noop(): void {}

@@ -31,7 +31,7 @@ import {
   validationPipeLeavesAlone,
   WsParamtype,
 } from '../internals/nest.internals.js';
-import { compileChain, type CompiledParam } from './compiled-chain.js';
+import { compileChain, isThenable, type CompiledParam } from './compiled-chain.js';
 import { EnhancerResolver } from './handler-enhancers.js';
 import { SocketIOConfig } from '../socket-io.config.js';
 import { GatewayRegistry, type GatewayEntry } from './gateway-registry.js';
@@ -183,7 +183,13 @@ export class DirectHandlers {
     return (socket, data, ack, event, frame) => {
       const args = nestHandlerArgs(socket, data, ack, event, frame, pattern);
       const values: unknown[] = [];
-      for (let i = 0; i < params.length; i++) values[params[i].index] = params[i].extract(args);
+      let pending = false;
+      for (let i = 0; i < params.length; i++) {
+        const value = (values[params[i].index] = params[i].extract(args));
+        if (!pending && isThenable(value)) pending = true;
+      }
+      // Nest awaits every parameter (an async custom decorator gives its value, not a promise).
+      if (pending) return Promise.all(values).then((v) => method.apply(instance, v));
       return method.apply(instance, values);
     };
   }
@@ -205,9 +211,10 @@ function known(keys: unknown[], allowed: Set<unknown>): boolean {
 
 /** Nest's default parameters when a handler has no parameter decorators: client, data, ack. */
 const DEFAULT_ARGS: Record<string, RouteArg> = {
-  [`${WsParamtype.SOCKET}:0`]: { index: 0 },
-  [`${WsParamtype.PAYLOAD}:1`]: { index: 1 },
+  // In Nest's order (its pipes run in this order too).
   [`${WsParamtype.ACK}:2`]: { index: 2 },
+  [`${WsParamtype.PAYLOAD}:1`]: { index: 1 },
+  [`${WsParamtype.SOCKET}:0`]: { index: 0 },
 };
 
 function paramFactory(

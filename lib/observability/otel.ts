@@ -166,7 +166,9 @@ export class OtelRecorder {
     const base = (parent as Context | undefined) ?? this.api.ROOT_CONTEXT;
     const span = this.tracer.startSpan(labels.name, labels.spanOptions, base);
     // The SDK's span reads the clock itself: the duration comes from it, not from a second read.
-    const start = (span as TimedSpan).startTime === undefined ? performance.now() : NaN;
+    const timed = span as TimedSpan;
+    const start =
+      timed.startTime !== undefined && Array.isArray(timed.duration) ? NaN : performance.now();
     return { labels, span, context: this.api.trace.setSpan(base, span), start };
   }
 
@@ -189,12 +191,15 @@ export class OtelRecorder {
     const span = otel.span as Span | undefined;
     if (span) this.endSpan(span, outcome, status, error);
     if (!this.duration) return;
+    if (!Number.isNaN(otel.start)) {
+      this.duration.record((performance.now() - otel.start) / 1000, counted.attributes);
+      return;
+    }
+    // A span that keeps no duration of its own after all is not timed (never a NaN sample).
     const spent = (span as TimedSpan | undefined)?.duration;
-    const seconds =
-      spent && Number.isNaN(otel.start)
-        ? spent[0] + spent[1] / 1e9
-        : (performance.now() - otel.start) / 1000;
-    this.duration.record(seconds, counted.attributes);
+    if (Array.isArray(spent) && spent[0] >= 0) {
+      this.duration.record(spent[0] + spent[1] / 1e9, counted.attributes);
+    }
   }
 
   private endSpan(

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import {
   interceptBroadcasts,
@@ -23,7 +24,12 @@ export function slicingSettings(
   option: false | Partial<SlicingSettings> | undefined,
 ): SlicingSettings | undefined {
   if (option === false) return undefined;
-  return { ...DEFAULT_SLICING, ...option };
+  // Field by field: an option given as `undefined` (e.g. from unset configuration) is the default.
+  return {
+    threshold: option?.threshold ?? DEFAULT_SLICING.threshold,
+    sliceSize: option?.sliceSize ?? DEFAULT_SLICING.sliceSize,
+    sliceMs: option?.sliceMs ?? DEFAULT_SLICING.sliceMs,
+  };
 }
 
 /** A large broadcast whose recipients are being written, slice after slice. */
@@ -58,6 +64,7 @@ export class BroadcastSlicer {
   private scheduled = false;
   private readonly hook = packetHook((socket) => this.flush(socket));
   private readonly run = () => this.writeSlice();
+  private readonly logger = new Logger('SocketIOModule');
 
   constructor(private readonly settings: SlicingSettings) {}
 
@@ -154,12 +161,26 @@ export class BroadcastSlicer {
         if (backlog !== head && !(Array.isArray(backlog) && backlog[0] === head)) continue;
         if (--budget % 16 === 0 && performance.now() > deadline) budget = 0;
         // A client gone since the emit is skipped (its connection would drop the packets anyway).
-        if (socket.connected) this.flush(socket);
+        if (socket.connected) this.flushSafely(socket);
         else this.forget(socket);
       }
       if (head.next === recipients.length) this.queue.shift();
     }
     if (this.queue.length > 0) setImmediate(this.run);
     else this.scheduled = false;
+  }
+
+  /**
+   * A write that throws (an `onAnyOutgoing` listener of the app's) has no emit caller to reach
+   * in a later turn: it is logged, and the other recipients and broadcasts still go out.
+   */
+  private flushSafely(socket: Socket): void {
+    try {
+      this.flush(socket);
+    } catch (err) {
+      this.logger.error(
+        `A write of a sliced broadcast to ${socket.id} threw: ${(err as Error)?.stack ?? String(err)}`,
+      );
+    }
   }
 }

@@ -192,6 +192,34 @@ describe('broadcastSlicing', () => {
     seen.forEach((got) => expect(got).toEqual(['x']));
   });
 
+  it('takes an option given as undefined as its default (1,000 clients: 300 are written at once)', async () => {
+    const { clients, sockets, writes } = await start({
+      broadcastSlicing: { threshold: undefined, sliceSize: undefined, sliceMs: undefined },
+    });
+    const seen = clients.map((c) => collect<string>(c, 'big'));
+    sockets.emit('big', 'x');
+    expect(writes.total).toBe(CLIENTS);
+    await receivedBy(seen, 1);
+    writes.stop();
+  });
+
+  it('logs a write that throws in a slice and still serves everyone else, then and after', async () => {
+    const { clients, server, sockets, writes } = await start({ broadcastSlicing: SLICING });
+    writes.stop();
+    const broken = [...server.of('/').sockets.values()][CLIENTS - 1];
+    broken.onAnyOutgoing(() => {
+      throw new Error('outgoing listener broke');
+    });
+    const others = clients.filter((c) => c.id !== broken.id);
+    const seen = others.map((c) => collect<number>(c, 'seq'));
+    sockets.emit('seq', 1);
+    await receivedBy(seen, 1);
+    broken.offAnyOutgoing();
+    sockets.emit('seq', 2);
+    await receivedBy(seen, 2);
+    seen.forEach((got) => expect(got).toEqual([1, 2]));
+  });
+
   it('slices the local delivery of a broadcast from another process (Redis)', async () => {
     const channel = `slicing-${randomUUID()}`;
     const options = { messageQueue: REDIS_URL, channel, broadcastSlicing: SLICING };
