@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 /** Thrown when an option needs an optional package that is not installed. */
 export class MissingDependencyError extends Error {
   override readonly name = 'MissingDependencyError';
@@ -22,6 +24,19 @@ export async function loadOptional<T>(packageName: string, feature: string): Pro
         throw new MissingDependencyError(packageName, feature);
       }
     }
+    // Other loaders (a bundler's, a test runner's) word a missing package their own way: ask
+    // Node's resolution whether the package is there at all.
+    if (!isInstalled(packageName)) throw new MissingDependencyError(packageName, feature);
     throw err;
+  }
+}
+
+/** True when Node finds the package from here (its exports map may hide package.json: still there). */
+function isInstalled(packageName: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(`${packageName}/package.json`);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code !== 'MODULE_NOT_FOUND';
   }
 }

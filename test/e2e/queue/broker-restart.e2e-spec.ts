@@ -114,7 +114,9 @@ describe.each(cases)(
           node.logs.find((l) => l.message.includes(`connected to ${broker.label} again`)),
         );
       }
-      // Room helpers work across processes again.
+      // Room helpers work across processes again, once each process has heard the other's
+      // heartbeat (a broadcast may be delivered before X counts Y among the servers that answer).
+      await waitForServers([x, y], 2);
       await x.request('joinRoom', 'after', { sid: onY.id });
       const inRoom = next(onY, 'room');
       await x.request('emit', 'room', 'back', { to: 'after' });
