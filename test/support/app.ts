@@ -1,4 +1,5 @@
 import { Test } from '@nestjs/testing';
+import { afterAll, beforeAll } from 'vitest';
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import {
   io,
@@ -91,4 +92,25 @@ export function collect<T = unknown>(socket: ClientSocket, event: string): T[] {
   const seen: T[] = [];
   socket.on(event, (arg: T) => seen.push(arg));
   return seen;
+}
+
+/**
+ * One app and one connected client for a whole describe block: started in `beforeAll`, closed in
+ * `afterAll`. Read `app` and `client` inside the tests (they are set once started).
+ */
+export function appWithClient(metadata: ModuleMetadata): {
+  app: INestApplication;
+  client: ClientSocket;
+} {
+  const started = {} as { app: INestApplication; client: ClientSocket };
+  beforeAll(async () => {
+    const { app, url } = await startApp(metadata);
+    started.app = app;
+    started.client = await connect(url);
+  });
+  afterAll(async () => {
+    closeClients();
+    await started.app?.close();
+  });
+  return started;
 }

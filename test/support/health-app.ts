@@ -8,6 +8,7 @@ import {
   type SocketIOModuleOptions,
   type SocketQueueMessage,
 } from 'nest-socketio';
+import { expect } from 'vitest';
 import { startApp } from './app.js';
 import { ObservedGateway, PrivateGateway } from './observability-app.js';
 
@@ -55,4 +56,16 @@ export function queueMessage(
     };
     diagnostics.subscribe(QUEUE_CHANNEL, listener);
   });
+}
+
+/** Asserts that `GET /health` answers 503: the queue down, one client served, and the reason. */
+export async function expectQueueDown(url: string, reason: string): Promise<void> {
+  const down = await getHealth(url);
+  expect(down.status).toBe(503);
+  expect(down.body.error.socketio).toMatchObject({
+    status: 'down',
+    messageQueue: 'down',
+    connections: 1,
+  });
+  expect(down.body.error.socketio.reason).toContain(reason);
 }

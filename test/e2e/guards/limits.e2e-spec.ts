@@ -8,6 +8,7 @@ import {
   pollingPost,
   ReliabilityGateway,
 } from '../../support/reliability-fixtures.js';
+import { stallReading } from '../../support/stalled-client.js';
 
 let app: INestApplication | undefined;
 
@@ -56,16 +57,8 @@ describe('maxBufferedBytes', () => {
     const pollingReader = await connect(url, { transports: ['polling'] });
     const stalled = await connect(url);
     const onServer = sockets.server.of('/').sockets.get(stalled.id!)!;
-    const gone = new Promise<string>((resolve) => onServer.once('disconnect', resolve));
-    const state = { closed: false };
-    void gone.then(() => (state.closed = true));
     // The stalled client's TCP socket stops reading: what the server sends piles up.
-    const tcp = (
-      stalled.io.engine.transport as unknown as {
-        ws: { _socket: { pause(): void; destroy(): void } };
-      }
-    ).ws._socket;
-    tcp.pause();
+    const state = stallReading(stalled, onServer);
     const chunk = 'x'.repeat(100_000);
     let sent = 0;
     // 60 MB at the pace the reader reads: far past what the stalled one may hold.
@@ -75,14 +68,14 @@ describe('maxBufferedBytes', () => {
       await got;
     }
     expect(state.closed).toBe(true);
-    expect(await gone).toBe('forced close');
+    expect(await state.gone).toBe('forced close');
     // Readers on both transports received more than the limit in all, and stay connected.
     expect(sent * chunk.length).toBeGreaterThan(1_000_000);
     expect(reader.connected && pollingReader.connected).toBe(true);
     expect(await pollingReader.emitWithAck('echo', 'ok')).toBe('ok');
     expect(await reader.emitWithAck('echo', 'ok')).toBe('ok');
     // Else the server's close handshake with the stalled client waits for ws's 30 s timeout.
-    tcp.destroy();
+    state.release();
   });
 });
 

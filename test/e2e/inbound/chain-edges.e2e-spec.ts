@@ -2,14 +2,12 @@ import {
   BadRequestException,
   createParamDecorator,
   Injectable,
-  type INestApplication,
   type PipeTransform,
 } from '@nestjs/common';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import type { Socket as ClientSocket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SocketIOModule } from 'nest-socketio';
-import { closeClients, connect, startApp } from '../../support/app.js';
+import { appWithClient } from '../../support/app.js';
 
 // Edges of the fast paths where Nest's chain awaits something the direct call must await too.
 
@@ -53,31 +51,20 @@ class EdgesGateway {
 }
 
 describe('fast-path edges', () => {
-  let app: INestApplication;
-  let c: ClientSocket;
-
-  beforeAll(async () => {
-    let url: string;
-    ({ app, url } = await startApp({
-      imports: [SocketIOModule.forRoot()],
-      providers: [EdgesGateway],
-    }));
-    c = await connect(url);
-  });
-  afterAll(async () => {
-    closeClients();
-    await app?.close();
+  const started = appWithClient({
+    imports: [SocketIOModule.forRoot()],
+    providers: [EdgesGateway],
   });
 
   it('answers the first pipe error and leaves no unhandled rejection from the other parameter', async () => {
-    const reply = await c.timeout(3000).emitWithAck('two-pipes', { a: 1, b: 2 });
+    const reply = await started.client.timeout(3000).emitWithAck('two-pipes', { a: 1, b: 2 });
     expect(JSON.stringify(reply)).toContain('sync pipe refused');
     // The slow pipe rejects after the reply: the process must still be serving afterwards.
     await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(await c.timeout(3000).emitWithAck('ping')).toBe('pong');
+    expect(await started.client.timeout(3000).emitWithAck('ping')).toBe('pong');
   });
 
   it('awaits an async custom parameter decorator on a directly called handler', async () => {
-    expect(await c.timeout(3000).emitWithAck('loaded-user')).toBe('user ada');
+    expect(await started.client.timeout(3000).emitWithAck('loaded-user')).toBe('user ada');
   });
 });

@@ -7,7 +7,6 @@ import {
   type ArgumentsHost,
   type CanActivate,
   type ExceptionFilter,
-  type INestApplication,
 } from '@nestjs/common';
 import {
   ConnectedSocket,
@@ -17,9 +16,9 @@ import {
 } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
 import type { Socket as ClientSocket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SocketIOModule } from 'nest-socketio';
-import { closeClients, connect, startApp } from '../../support/app.js';
+import { appWithClient, closeClients, connect, startApp } from '../../support/app.js';
 
 // What a compiled chain does not understand keeps Nest's own chain: the handler still works, and
 // (Nest's chain being asynchronous) its ack comes after work it queued, where a compiled chain
@@ -78,29 +77,18 @@ class ScopedGateway {
 }
 
 describe('compiled chains fail closed', () => {
-  let app: INestApplication;
-  let c: ClientSocket;
-
-  beforeAll(async () => {
-    let url: string;
-    ({ app, url } = await startApp({
-      imports: [SocketIOModule.forRoot()],
-      providers: [ClosedGateway],
-    }));
-    c = await connect(url);
-  });
-  afterAll(async () => {
-    closeClients();
-    await app?.close();
+  const started = appWithClient({
+    imports: [SocketIOModule.forRoot()],
+    providers: [ClosedGateway],
   });
 
   it('compiles a handler with a guard (it acks before queued work)', async () => {
-    expect(await ackAndQueued(c, 'compiled')).toEqual(['ack', 'later']);
+    expect(await ackAndQueued(started.client, 'compiled')).toEqual(['ack', 'later']);
   });
 
   it("keeps Nest's chain for a handler with an exception filter of the user's", async () => {
-    expect(await ackAndQueued(c, 'own-filter')).toEqual(['later', 'ack']);
-    expect(await c.timeout(3000).emitWithAck('own-filter-throws')).toEqual({
+    expect(await ackAndQueued(started.client, 'own-filter')).toEqual(['later', 'ack']);
+    expect(await started.client.timeout(3000).emitWithAck('own-filter-throws')).toEqual({
       own: 'answered by the filter',
     });
   });

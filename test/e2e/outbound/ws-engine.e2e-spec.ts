@@ -18,6 +18,7 @@ import {
 } from 'nest-socketio';
 import { client, closeClients, connect, next, startApp } from '../../support/app.js';
 import { connectError } from '../../support/client-events.js';
+import { stallReading } from '../../support/stalled-client.js';
 
 @WebSocketGateway()
 class EngineGateway {
@@ -139,24 +140,17 @@ function featuresOn(engine: () => WsEngineOption, upgrades?: () => number) {
     const reader = await connect(url, { auth });
     const stalled = await connect(url, { auth });
     const onServer = sockets.server.of('/').sockets.get(stalled.id!)!;
-    const gone = new Promise<string>((resolve) => onServer.once('disconnect', resolve));
-    const state = { closed: false };
-    void gone.then(() => (state.closed = true));
-    const tcp = (
-      stalled.io.engine.transport as unknown as {
-        ws: { _socket: { pause(): void; destroy(): void } };
-      }
-    ).ws._socket;
-    tcp.pause();
+    // The stalled client's TCP socket stops reading: what the server sends piles up.
+    const state = stallReading(stalled, onServer);
     const chunk = 'x'.repeat(100_000);
     for (let sent = 0; sent < 600 && !state.closed; sent++) {
       const got = next(reader, 'chunk');
       sockets.emit('chunk', chunk, { to: [reader.id!, stalled.id!] });
       await got;
     }
-    expect(await gone).toBe('forced close');
+    expect(await state.gone).toBe('forced close');
     expect(await reader.emitWithAck('echo', 'ok')).toBe('ok');
-    tcp.destroy();
+    state.release();
   });
 }
 
