@@ -1,30 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
-import {
-  ConnectedSocket,
-  MessageBody,
-  SubscribeMessage,
-  WebSocketGateway,
-} from '@nestjs/websockets';
-import type { Socket } from 'socket.io';
 import msgpackParser from 'socket.io-msgpack-parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SocketIOModule, SocketService, type SocketIOModuleOptions } from 'nest-socketio';
 import { client, closeClients, connect, next, startApp } from '../../support/app.js';
+import { EchoGateway } from '../../support/echo-gateway.js';
 import { connectError, disconnected } from '../../support/client-events.js';
-
-@WebSocketGateway()
-class EchoGateway {
-  @SubscribeMessage('echo')
-  echo(@MessageBody() data: unknown) {
-    return data;
-  }
-
-  @SubscribeMessage('join')
-  async join(@ConnectedSocket() socket: Socket, @MessageBody() room: string) {
-    await socket.join(room);
-    return 'joined';
-  }
-}
 
 const apps: INestApplication[] = [];
 

@@ -1,10 +1,4 @@
 import type { INestApplication } from '@nestjs/common';
-import {
-  ConnectedSocket,
-  MessageBody,
-  SubscribeMessage,
-  WebSocketGateway,
-} from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
 import { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,21 +12,8 @@ import {
 } from 'nest-socketio';
 import { client, closeClients, connect, next, startApp } from '../../support/app.js';
 import { connectError } from '../../support/client-events.js';
+import { EchoGateway } from '../../support/echo-gateway.js';
 import { stallReading } from '../../support/stalled-client.js';
-
-@WebSocketGateway()
-class EngineGateway {
-  @SubscribeMessage('echo')
-  echo(@MessageBody() data: unknown) {
-    return data;
-  }
-
-  @SubscribeMessage('join')
-  async join(@ConnectedSocket() socket: Socket, @MessageBody() room: string) {
-    await socket.join(room);
-    return 'joined';
-  }
-}
 
 /** Refuses a client without `auth.token`: the connection guard path on this engine. */
 class TokenGuard {
@@ -49,7 +30,7 @@ async function start(options: SocketIOModuleOptions) {
     imports: [
       SocketIOModule.forRoot({ logger: false, connectionGuards: [TokenGuard], ...options }),
     ],
-    providers: [EngineGateway],
+    providers: [EchoGateway],
   });
   app = started.app;
   return started.url;
